@@ -1,0 +1,50 @@
+"""The `sweeper` command line. Exit codes: 0 ok, 1 run-time failure, 2 bad input."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import click
+
+from ..errors import SweeperError
+from . import _spec_commands, _sweep_commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sweeper")
+def cli() -> None:
+    """Hyperparameter sweeps for Hugging Face fine-tuning, on W&B Sweeps or with no server."""
+
+
+for _module in (_spec_commands, _sweep_commands):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every failure becomes one line on stderr and an exit code, never a traceback."""
+    warnings.filterwarnings("ignore", module="pydantic")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    try:
+        code = cli.main(args=argv, prog_name="sweeper", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("sweeper: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except SweeperError as exc:
+        click.echo(f"sweeper: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("sweeper: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: still one line, the traceback on request
+        if os.environ.get("SWEEPER_DEBUG"):
+            raise
+        click.echo(f"sweeper: internal error: {type(exc).__name__}: {exc} "
+                   "(set SWEEPER_DEBUG=1 to see the traceback)", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

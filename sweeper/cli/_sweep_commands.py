@@ -1,0 +1,3 @@
+"""Commands on sweeps held by a backend."""
+
+COMMANDS: list = []

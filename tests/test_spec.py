@@ -1,0 +1,189 @@
+"""The sweep definition: W&B's schema plus our checks, normalisation, builders, explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import sweeps
+from sweeper import spec, task_args
+from sweeper.errors import SpecError
+
+from .conftest import ROOT, sweeper_process
+
+MALFORMED = sorted(p for p in (ROOT / "tests/data/malformed").iterdir()
+                   if not p.name.endswith(".expect"))
+EXAMPLES = sorted((ROOT / "sweeps").glob("*.yaml"))
+
+
+def test_the_malformed_corpus_is_large():
+    assert len(MALFORMED) >= 50
+    assert len({p.read_bytes() for p in MALFORMED}) == len(MALFORMED)
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.name)
+def test_each_malformed_file_gives_its_one_line_error_and_exit_2(path: Path, run_cli):
+    expected = Path(f"{path}.expect").read_text().strip()
+    result = run_cli("validate", path)
+    assert result.code == 2
+    assert "Traceback" not in result.err + result.out
+    lines = [line for line in result.err.splitlines() if ": warning: " not in line]
+    assert lines, "no error printed"
+    assert all(line.startswith(f"{path}: ") for line in lines)
+    assert any(expected in line for line in lines), f"{expected!r} not in {lines}"
+
+
+def test_validate_reports_each_file_and_fails_if_any_fails(run_cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("method: grid\nparameters:\n  learnin_rate: {values: [1]}\n")
+    result = run_cli("validate", EXAMPLES[0], bad)
+    assert result.code == 2
+    assert f"{EXAMPLES[0]}: ok" in result.out
+    assert f"{bad}: parameters.learnin_rate: unknown task arg; did you mean learning_rate?" in result.err
+
+
+def test_validate_a_directory_and_a_missing_file(run_cli, tmp_path):
+    result = run_cli("validate", tmp_path, tmp_path / "nope.yaml")
+    assert result.code == 2
+    assert result.err.splitlines() == [f"{tmp_path}: is a directory, not a sweep file",
+                                       f"{tmp_path / 'nope.yaml'}: no such file"]
+
+
+def test_console_script_prints_no_traceback_on_junk(tmp_path):
+    junk = tmp_path / "junk.yaml"
+    junk.write_bytes(bytes(range(256)))
+    proc = sweeper_process("validate", junk)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"{junk}: not a text file (binary content)"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_examples_pass_our_checks_and_wandb_schema(path: Path, run_cli):
+    assert run_cli("validate", path).code == 0
+    config = spec.read_config(path)
+    server_side = {k: v for k, v in config.items() if k not in ("run_cap",)}
+    assert sweeps.schema_violations_from_proposed_config(server_side) == []
+
+
+@pytest.mark.parametrize("method", spec.W_AND_B_METHODS)
+@pytest.mark.parametrize("task", list(spec.TASK_METRICS))
+def test_builder_output_passes_both_checks(method, task):
+    config = spec.build_sweep(method, task=task)
+    assert spec.find_problems(config) == ([], [])
+    server_side = {k: v for k, v in config.items() if k != "run_cap"}
+    assert sweeps.schema_violations_from_proposed_config(server_side) == []
+    assert config["metric"]["name"] == spec.TASK_METRICS[task][0]
+
+
+def test_init_writes_a_ready_valid_sweep(run_cli, tmp_path):
+    result = run_cli("init", "--task", "classification", "--method", "bayes")
+    assert result.code == 0
+    path = tmp_path / "my.yaml"
+    path.write_text(result.out)
+    assert run_cli("validate", path).code == 0
+    config = yaml.safe_load(result.out)
+    assert config["method"] == "bayes"
+    assert config["early_terminate"]["type"] == "hyperband"
+    assert set(spec.DEFAULT_SPACE) <= set(config["parameters"])
+
+
+def test_init_refuses_an_arg_without_default_range(run_cli):
+    result = run_cli("init", "--param", "adam_epsilon")
+    assert result.code == 2
+    assert "adam_epsilon" in result.err
+
+
+def _engine_grid_runs(config: dict) -> int:
+    runs: list = []
+    while True:
+        suggestion = sweeps.next_run(config, runs)
+        if suggestion is None:
+            return len(runs)
+        suggestion.state = sweeps.RunState.finished
+        runs.append(suggestion)
+
+
+@pytest.mark.parametrize("parameters", [
+    {"learning_rate": {"values": [1e-5, 2e-5, 3e-5]}, "num_train_epochs": {"min": 1, "max": 4}},
+    {"train_batch_size": {"distribution": "q_uniform", "min": 8, "max": 64, "q": 8},
+     "warmup_ratio": {"value": 0.1}},
+    {"weight_decay": {"distribution": "q_uniform", "min": 0.0, "max": 0.1, "q": 0.025},
+     "manual_seed": {"values": [1, 2]}, "do_lower_case": {"values": [True, False]}},
+])
+def test_explained_grid_size_equals_what_the_engine_produces(parameters, run_cli, tmp_path):
+    config = spec.validate({"method": "grid", "parameters": parameters})
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump({"method": "grid", "parameters": parameters}))
+    size = _engine_grid_runs(config)
+    assert spec.grid_size(config) == size
+    assert f"grid size: {size} combinations" in run_cli("explain", path).out
+
+
+def test_explain_names_every_parameter_and_hyperband_iterations(run_cli):
+    result = run_cli("explain", ROOT / "sweeps/bayes_hyperband.yaml")
+    assert result.code == 0
+    for name in ("learning_rate", "num_train_epochs", "train_batch_size", "warmup_ratio"):
+        assert name in result.out
+    assert "log-uniform between 1e-05 and 0.0002" in result.out
+    assert "metric iterations 2, 4, 8, 16" in result.out
+    assert "run_cap: 24 runs" in result.out
+
+
+def test_hyperband_bands_come_from_the_engine():
+    config = spec.validate({"method": "random", "metric": {"name": "loss"},
+                            "early_terminate": {"type": "hyperband", "max_iter": 27, "s": 3,
+                                                "eta": 3},
+                            "parameters": {"learning_rate": {"min": 1e-5, "max": 1e-3}}})
+    assert spec.hyperband_bands(config) == [1, 3, 9]
+
+
+def test_normalise_keeps_nested_groups_that_the_engine_drops():
+    config = spec.validate({"method": "random", "parameters": {
+        "config": {"parameters": {"hidden_dropout_prob": {"min": 0.0, "max": 0.3}}},
+        "learning_rate": {"min": 1e-5, "max": 1e-3}}})
+    nested = config["parameters"]["config"]["parameters"]["hidden_dropout_prob"]
+    assert nested["distribution"] == "uniform"
+
+
+def test_yaml_reads_exponent_without_dot_as_a_number():
+    assert spec.parse_text("lr: 1e-5")["lr"] == 1e-5
+
+
+def test_programs_other_than_the_agent_are_checked_against_the_schema_only():
+    config = {"program": "train.py", "method": "grid",
+              "parameters": {"anything_goes": {"values": [1, 2]}}}
+    assert spec.find_problems(config) == ([], [])
+
+
+def test_local_only_methods_validate():
+    config = spec.validate({"method": "tpe", "metric": {"name": "loss"},
+                            "parameters": {"learning_rate": {"min": 1e-5, "max": 1e-3}}})
+    assert config["method"] == "tpe"
+
+
+def test_deprecated_distribution_is_a_warning_not_an_error():
+    errors, warnings = spec.find_problems({"method": "random", "program": "x.py", "parameters": {
+        "lr": {"distribution": "log_uniform", "min": -9, "max": -3}}})
+    assert errors == []
+    assert "log_uniform_values" in warnings[0][1]
+
+
+def test_spec_error_lists_every_problem():
+    with pytest.raises(SpecError) as info:
+        spec.validate({"method": "gird", "parameters": {"learnin_rate": {"value": 1}}}, "f.yaml")
+    assert info.value.lines() == [
+        "f.yaml: method: unknown method 'gird' (did you mean grid?); one of grid, random, bayes, tpe, gp",
+        "f.yaml: parameters.learnin_rate: unknown task arg; did you mean learning_rate?",
+    ]
+
+
+def test_catalogue_covers_the_documented_args():
+    reference = (ROOT.parent / "shared/reference/global_args.md")
+    if not reference.exists():
+        pytest.skip("shared/reference is not beside this checkout")
+    documented = {line.split("|")[1].strip() for line in reference.read_text().splitlines()
+                  if line.startswith("| ") and not line.startswith("| arg")
+                  and not line.startswith("|---")}
+    assert documented == set(task_args.ARGS)
