@@ -45,3 +45,49 @@ def sweeper_process(*args: str, cwd: Path | None = None, env: dict | None = None
     exe = Path(sys.executable).with_name("sweeper")
     return subprocess.run([str(exe), *map(str, args)], cwd=cwd, env=full_env, text=True,
                           capture_output=True, timeout=timeout)
+
+
+POSTGRES_ADMIN = os.environ.get("SWEEPER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN, connect_timeout=3):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means: not here
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+@pytest.fixture
+def postgres_url():
+    """A fresh PostgreSQL database for one test, dropped afterwards.
+
+    Skips with the reason where no server runs, unless SWEEPER_REQUIRE_POSTGRES=1 (CI sets it
+    when the server is up), where a missing server fails the test instead.
+    """
+    import uuid
+
+    import psycopg
+
+    problem = _postgres_reachable()
+    if problem:
+        if os.environ.get("SWEEPER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but unreachable: {problem}")
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_ADMIN}: {problem}")
+    name = f"sweeper_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def storage(request, tmp_path):
+    """Each backend test runs on a SQLite file and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sweeper.db'}"
+    return request.getfixturevalue("postgres_url")

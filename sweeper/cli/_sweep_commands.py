@@ -1,3 +1,119 @@
-"""Commands on sweeps held by a backend."""
+"""Commands on sweeps held by a backend: create, sweeps, status, stop, pause, resume, cancel."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import click
+
+from .. import spec
+from ..backends import TRANSITIONS, Backend, SweepInfo, open_backend
+
+storage_option = click.option(
+    "--storage", envvar="SWEEPER_STORAGE", default=None, metavar="URL",
+    help="Where the local backend keeps its records: a SQLite file (default "
+         ".sweeper/sweeper.db) or postgresql://... (also SWEEPER_STORAGE).")
+
+
+def backend_for(storage: str | None, create: bool = True) -> Backend:
+    return open_backend(storage, create=create)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@storage_option
+@click.option("--name", default=None, help="The sweep's name (default: the file's `name`).")
+def create(file: str, storage: str | None, name: str | None) -> None:
+    """Create a sweep from FILE; print its id as the last line (as `wandb sweep` does)."""
+    config = spec.load(file)
+    backend = backend_for(storage)
+    sweep = backend.create_sweep(config, name=name)
+    existed = sweep.runs_total > 0 or sweep.state != "running"
+    verb = "Found existing" if existed else "Created"
+    click.echo(f"{verb} sweep {sweep.name} ({sweep.config['method']}) in {sweep.location}", err=True)
+    click.echo(f"Run agents with: sweeper agent {sweep.id}", err=True)
+    click.echo(sweep.id)
+
+
+@click.command(name="sweeps")
+@storage_option
+def list_sweeps(storage: str | None) -> None:
+    """List the sweeps in the storage."""
+    backend = backend_for(storage, create=False)
+    rows = [("ID", "NAME", "METHOD", "STATE", "RUNS", "BEST", "CREATED")]
+    for s in backend.sweeps():
+        rows.append((s.id, s.name, s.config["method"], s.state, str(s.runs_total),
+                     _fmt(s.best_value), time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))))
+    _table(rows)
+
+
+@click.command()
+@click.argument("sweep_id")
+@storage_option
+def status(sweep_id: str, storage: str | None) -> None:
+    """A sweep's state, its runs by state, the best run so far, and where each run's log is."""
+    backend = backend_for(storage, create=False)
+    sweep = backend.find_sweep(sweep_id)
+    runs = backend.runs(sweep.id)
+    click.echo(f"sweep {sweep.id} ({sweep.name}) in {sweep.location}")
+    reason = f" ({sweep.state_reason})" if sweep.state_reason else ""
+    click.echo(f"state: {sweep.state}{reason}")
+    cap = sweep.config.get("run_cap")
+    total = f"/{cap}" if cap else (f"/{spec.grid_size(sweep.config)}"
+                                   if sweep.config["method"] == "grid" else "")
+    counts = Counter(r.state for r in runs)
+    shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    click.echo(f"runs: {len(runs)}{total}" + (f" ({shown})" if shown else ""))
+    metric = sweep.metric
+    if metric and sweep.best_run:
+        best = next((r for r in runs if r.name == sweep.best_run), None)
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in (best.params if best else {}).items())
+        click.echo(f"best: {metric['name']} = {_fmt(sweep.best_value)} ({metric['goal']}) "
+                   f"in {sweep.best_run}: {params}")
+    if runs:
+        rows = [("RUN", "STATE", "METRIC", "STEPS", "RUNTIME", "LOG")]
+        for r in runs:
+            rows.append((r.name, r.state + (f" ({r.stop_reason})" if r.stop_reason and
+                                            r.state in ("stopped", "killed", "crashed") else ""),
+                         _fmt(r.metric_best), str(r.steps),
+                         f"{r.runtime:.1f}s" if r.runtime is not None else "-", r.log_path or "-"))
+        _table(rows)
+
+
+def _state_command(action: str, help_text: str) -> click.Command:
+    @click.command(name=action, help=help_text)
+    @click.argument("sweep_id")
+    @storage_option
+    def command(sweep_id: str, storage: str | None) -> None:
+        backend = backend_for(storage, create=False)
+        sweep: SweepInfo = backend.find_sweep(sweep_id)
+        sweep = backend.set_state(sweep.id, action)
+        click.echo(f"sweep {sweep.id} ({sweep.name}) is now {sweep.state}")
+
+    return command
+
+
+STATE_HELP = {
+    "pause": "Pause a sweep: agents start no new runs until it is resumed.",
+    "resume": "Resume a paused sweep.",
+    "stop": "Stop a sweep: running runs finish, no new runs start.",
+    "cancel": "Cancel a sweep: running runs are stopped now, no new runs start.",
+}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+COMMANDS = [create, list_sweeps, status] + [_state_command(a, STATE_HELP[a]) for a in TRANSITIONS]

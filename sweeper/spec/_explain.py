@@ -31,7 +31,7 @@ def grid_size(config: dict) -> int:
 def hyperband_bands(config: dict) -> list[int]:
     """The iterations at which W&B's hyperband engine checks runs, as the engine computes them."""
     probe = SweepRun(name="probe", state=RunState.running,
-                     history=[{config["metric"]["name"]: 0.0}])
+                     sampledHistory=[{config["metric"]["name"]: 0.0}])
     stop_runs(config, [probe])
     return list(probe.early_terminate_info["bands"])
 

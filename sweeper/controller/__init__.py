@@ -1,0 +1,37 @@
+"""The controller: a pure function of (sweep config, runs) that picks the next run or the runs
+to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe and gp. No I/O.
+
+>>> suggest({"method": "grid", "parameters": {"a": {"values": [1, 2]}}}, [])
+{'a': 1}
+"""
+
+from __future__ import annotations
+
+from . import _optuna, _wandb_engine
+from ._runs import ACTIVE, TERMINAL, WANDB_STATE, ControllerRun, flatten
+
+OPTUNA_METHODS = ("tpe", "gp")
+
+
+def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict | None:
+    """The next run's parameters (nested groups as dicts), or None when a grid is exhausted."""
+    if config["method"] in OPTUNA_METHODS:
+        return _optuna.suggest(config, runs, seed_key)
+    return _wandb_engine.suggest(config, runs)
+
+
+def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
+    """Names of the running runs that early termination (W&B's hyperband) says to stop."""
+    et = config.get("early_terminate")
+    if not et or et.get("type") != "hyperband":
+        return []
+    return _wandb_engine.to_stop(config, runs)
+
+
+def metric_best(run: ControllerRun, goal: str) -> float | None:
+    """The run's best value of the sweep metric over its history and summary, as W&B takes it."""
+    return _optuna._metric_value(run, goal)
+
+
+__all__ = ["ACTIVE", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun", "flatten",
+           "metric_best", "suggest", "to_stop"]

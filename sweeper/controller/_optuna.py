@@ -1,0 +1,123 @@
+"""tpe and gp: Optuna's samplers through ask/tell, the study rebuilt from the run records.
+
+The records stay the one source of truth: each call builds an in-memory study from the runs so
+far (finished ones with their metric, failed ones as failed, running ones as running so that the
+samplers' constant liar spreads parallel agents apart) and asks it for one trial.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import TrialState
+
+from ..spec import _params
+from ._runs import ControllerRun, flatten
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[str, Any]]:
+    """Optuna distributions for the searchable leaves, and the constants, by dotted name."""
+    searchable: dict[str, BaseDistribution] = {}
+    constants: dict[str, Any] = {}
+    for _, name, spec in _params.walk(parameters):
+        d = spec["distribution"]
+        lo, hi = spec.get("min"), spec.get("max")
+        if d == "constant":
+            constants[name] = spec["value"]
+        elif d == "categorical":
+            searchable[name] = CategoricalDistribution(spec["values"])
+        elif d == "int_uniform":
+            searchable[name] = IntDistribution(lo, hi)
+        elif d == "uniform":
+            searchable[name] = FloatDistribution(lo, hi)
+        elif d == "q_uniform":
+            q = spec.get("q", 1.0)
+            if all(float(x).is_integer() for x in (lo, hi, q)):
+                searchable[name] = IntDistribution(int(lo), int(hi), step=int(q))
+            else:
+                searchable[name] = FloatDistribution(lo, hi, step=q)
+        elif d == "log_uniform_values":
+            searchable[name] = FloatDistribution(lo, hi, log=True)
+        elif d == "log_uniform":
+            searchable[name] = FloatDistribution(math.exp(lo), math.exp(hi), log=True)
+        else:  # validation refuses these for tpe/gp; this guards direct callers
+            raise ValueError(f"{name}: the {d} distribution has no Optuna counterpart")
+    return searchable, constants
+
+
+def _sampler(method: str, seed: int) -> optuna.samplers.BaseSampler:
+    if method == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True,
+                                          n_startup_trials=5)
+    if method == "gp":
+        return optuna.samplers.GPSampler(seed=seed, n_startup_trials=5)
+    raise ValueError(f"no Optuna sampler for method {method!r}")
+
+
+def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict:
+    searchable, constants = distributions(config["parameters"])
+    goal = config["metric"].get("goal", "minimize")
+    seed = (zlib.crc32(seed_key.encode()) + len(runs)) % (2**31)
+    study = optuna.create_study(direction=goal, sampler=_sampler(config["method"], seed))
+    for run in runs:
+        flat = flatten(run.params)
+        params = {k: flat[k] for k in searchable if k in flat}
+        if len(params) != len(searchable) or not all(
+            _contains(searchable[k], v) for k, v in params.items()
+        ):
+            continue  # a run from another search space tells this one nothing
+        value = _metric_value(run, goal)
+        if run.state in ("finished", "stopped") and value is not None:
+            trial = optuna.trial.create_trial(params=params, distributions=searchable, value=value)
+        elif run.state in ("running", "pending"):
+            trial = optuna.trial.create_trial(params=params, distributions=searchable,
+                                              state=TrialState.RUNNING)
+        else:
+            trial = optuna.trial.create_trial(params=params, distributions=searchable,
+                                              state=TrialState.FAIL)
+        study.add_trial(trial)
+    trial = study.ask(searchable)
+    flat = {**constants, **trial.params}
+    return _nest(flat)
+
+
+def _contains(distribution: BaseDistribution, value: Any) -> bool:
+    try:
+        return distribution._contains(distribution.to_internal_repr(value))
+    except (ValueError, TypeError):
+        return False
+
+
+def _metric_value(run: ControllerRun, goal: str) -> float | None:
+    values = [v for v in run.metric_history if _finite(v)]
+    if run.metric_summary is not None and _finite(run.metric_summary):
+        values.append(run.metric_summary)
+    if not values:
+        return None
+    return max(values) if goal == "maximize" else min(values)
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in flat.items():
+        parts = name.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out

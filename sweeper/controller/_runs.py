@@ -1,0 +1,47 @@
+"""What the controller knows of a run: its parameters, state and the sweep metric's values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Our run states -> W&B's. A run stopped early by hyperband ends as finished on W&B: its metric
+# counts; a run killed on the user's word is killed.
+WANDB_STATE = {
+    "pending": "pending",
+    "running": "running",
+    "finished": "finished",
+    "stopped": "finished",
+    "failed": "failed",
+    "crashed": "crashed",
+    "killed": "killed",
+}
+ACTIVE = ("pending", "running")
+TERMINAL = ("finished", "stopped", "failed", "crashed", "killed")
+
+
+@dataclass
+class ControllerRun:
+    """A run as the controller sees it. ``params`` is the run's config, nested groups as dicts."""
+
+    name: str
+    params: dict[str, Any]
+    state: str = "running"
+    metric_history: list[float] = field(default_factory=list)
+    metric_summary: float | None = None
+
+
+def flatten(params: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested params as dotted names: {"config": {"dropout": 0.1}} -> {"config.dropout": 0.1}."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and _is_group_value(value):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def _is_group_value(value: dict) -> bool:
+    return all(isinstance(k, str) for k in value)

@@ -1,0 +1,233 @@
+"""The local backend: W&B's engine as controller, records in SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import Counter
+
+import pytest
+from sqlalchemy import update
+
+from sweeper.backends import Assignment, NoRun, open_backend
+from sweeper.backends.local import _tables
+from sweeper.errors import BadInput, StorageError, UnknownSweep
+
+GRID_200 = {"method": "grid", "program": "train.py",
+            "parameters": {"a": {"values": list(range(20))}, "b": {"values": list(range(10))}}}
+
+
+def _pull_all(storage: str, sweep_id: str, out) -> None:
+    backend = open_backend(storage)
+    agent = backend.register_agent(sweep_id, "test", 0, None)
+    got = []
+    while True:
+        nxt = backend.next_run(sweep_id, agent)
+        if not isinstance(nxt, Assignment):
+            break
+        got.append((nxt.params["a"], nxt.params["b"]))
+        backend.finish_run(nxt.run_id, "finished", {}, 0)
+    out.put(got)
+
+
+def test_sixteen_agents_share_a_200_point_grid_with_no_duplicates(storage):
+    backend = open_backend(storage)
+    sweep = backend.create_sweep(GRID_200)
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_pull_all, args=(storage, sweep.id, out)) for _ in range(16)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    points = [point for got in results for point in got]
+    assert len(points) == 200
+    assert Counter(points).most_common(1)[0][1] == 1
+    assert set(points) == {(a, b) for a in range(20) for b in range(10)}
+    runs = backend.runs(sweep.id)
+    assert len(runs) == 200 and sorted(r.number for r in runs) == list(range(1, 201))
+    assert backend.sweep(sweep.id).state == "finished"
+    assert sum(1 for got in results if got) > 1, "only one agent got work"
+
+
+def test_run_cap_is_honoured_across_agents(storage):
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"method": "random", "program": "x.py", "run_cap": 3,
+                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    agents = [backend.register_agent(sweep.id, "h", i, None) for i in range(2)]
+    handed = [backend.next_run(sweep.id, agents[i % 2]) for i in range(5)]
+    assert [isinstance(h, Assignment) for h in handed] == [True, True, True, False, False]
+    assert "run_cap 3 reached" in handed[3].reason
+    assert backend.sweep(sweep.id).state == "finished"
+
+
+def test_reaching_the_target_finishes_the_sweep(storage):
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"method": "random", "program": "x.py",
+                                  "metric": {"name": "acc", "goal": "maximize", "target": 0.9},
+                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    run = backend.next_run(sweep.id, agent)
+    backend.log(run.run_id, [{"acc": 0.5}, {"acc": 0.95}])
+    backend.finish_run(run.run_id, "finished", {"acc": 0.95}, 0)
+    info = backend.sweep(sweep.id)
+    assert info.state == "finished" and "target 0.9 reached" in info.state_reason
+    assert info.best_value == 0.95
+    assert isinstance(backend.next_run(sweep.id, agent), NoRun)
+
+
+def test_pause_resume_stop_and_cancel_have_wandb_meaning(storage):
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"method": "random", "program": "x.py",
+                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    running = backend.next_run(sweep.id, agent)
+    backend.set_state(sweep.id, "pause")
+    paused = backend.next_run(sweep.id, agent)
+    assert isinstance(paused, NoRun) and paused.wait
+    assert backend.log(running.run_id, [{"loss": 1.0}]) is None  # running runs go on
+    backend.set_state(sweep.id, "resume")
+    second = backend.next_run(sweep.id, agent)
+    assert isinstance(second, Assignment)
+    backend.set_state(sweep.id, "cancel")
+    assert backend.stop_reason(running.run_id) == "sweep cancelled"
+    assert backend.log(second.run_id, [{"loss": 2.0}]) == "sweep cancelled"
+    backend.finish_run(second.run_id, "killed", {}, -15)
+    assert {r.name: r.state for r in backend.runs(sweep.id)}[second.name] == "killed"
+    done = backend.next_run(sweep.id, agent)
+    assert isinstance(done, NoRun) and not done.wait
+    with pytest.raises(BadInput, match="cannot resume"):
+        backend.set_state(sweep.id, "resume")
+
+    other = backend.create_sweep({"method": "random", "program": "x.py",
+                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    run = backend.next_run(other.id, agent)
+    backend.set_state(other.id, "stop")
+    assert backend.stop_reason(run.run_id) is None  # stop lets running runs finish
+    assert isinstance(backend.next_run(other.id, agent), NoRun)
+
+
+def test_runs_of_a_silent_agent_are_marked_crashed(storage):
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"method": "random", "program": "x.py",
+                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    run = backend.next_run(sweep.id, agent)
+    backend.heartbeat(agent)
+    assert backend.runs(sweep.id)[0].state == "running"
+    quick = open_backend(storage)
+    quick.heartbeat_timeout = 0.2
+    time.sleep(0.4)
+    assert quick.sweep(sweep.id).runs_active == 0
+    crashed = quick.runs(sweep.id)[0]
+    assert crashed.state == "crashed" and crashed.stop_reason == "agent stopped heartbeating"
+    assert run.run_id == crashed.id
+
+
+def test_hyperband_stops_a_run_below_its_bracket(storage):
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({
+        "method": "grid", "program": "x.py", "metric": {"name": "loss", "goal": "minimize"},
+        "early_terminate": {"type": "hyperband", "min_iter": 1, "eta": 2},
+        "parameters": {"x": {"values": [1, 2, 3, 4]}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    good = [backend.next_run(sweep.id, agent) for _ in range(3)]
+    for i, run in enumerate(good):
+        assert backend.log(run.run_id, [{"loss": 1.0}, {"loss": 0.5 - i * 0.1}]) is None
+        backend.finish_run(run.run_id, "finished", {}, 0)
+    bad = backend.next_run(sweep.id, agent)
+    assert backend.log(bad.run_id, [{"loss": 1.0}]) is None
+    reason = backend.log(bad.run_id, [{"loss": 5.0}])
+    assert reason and reason.startswith("hyperband")
+    backend.finish_run(bad.run_id, "finished", {}, -15)
+    assert backend.runs(sweep.id)[-1].state == "stopped"
+
+
+@pytest.mark.parametrize("method", ["tpe", "gp", "bayes"])
+def test_model_based_methods_learn_from_records(method, tmp_path):
+    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    sweep = backend.create_sweep({"method": method, "program": "x.py", "run_cap": 20,
+                                  "metric": {"name": "y", "goal": "minimize"},
+                                  "parameters": {"x": {"min": -5.0, "max": 5.0}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    values = []
+    while isinstance(run := backend.next_run(sweep.id, agent), Assignment):
+        y = (run.params["x"] - 2.0) ** 2
+        values.append(y)
+        backend.finish_run(run.run_id, "finished", {"y": y}, 0)
+    assert len(values) == 20
+    assert min(values[8:]) < 1.0, values  # it found the valley near x = 2
+
+
+def test_unknown_sweep_and_run_ids(tmp_path):
+    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with pytest.raises(UnknownSweep, match="no sweep 'nope'"):
+        backend.sweep("nope")
+    with pytest.raises(UnknownSweep):
+        backend.runs("nope")
+    with pytest.raises(BadInput, match="no run"):
+        backend.log("nope", [{"a": 1}])
+
+
+def test_same_name_with_another_config_is_refused_and_nothing_changes(tmp_path):
+    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    config = {"method": "grid", "name": "s", "program": "x.py",
+              "parameters": {"a": {"values": [1, 2]}}}
+    first = backend.create_sweep(config)
+    assert backend.create_sweep(config).id == first.id
+    changed = {**config, "parameters": {"a": {"values": [1, 3]}}}
+    with pytest.raises(BadInput, match=r"differ at parameters\.a\.values"):
+        backend.create_sweep(changed)
+    assert len(backend.sweeps()) == 1
+    assert backend.sweep(first.id).config["parameters"]["a"]["values"] == [1, 2]
+
+
+def test_storage_that_is_not_ours_or_of_another_version(tmp_path):
+    import sqlite3
+
+    foreign = tmp_path / "foreign.db"
+    sqlite3.connect(foreign).execute("create table foo (a)").connection.commit()
+    with pytest.raises(StorageError, match="not a sweeper database"):
+        open_backend(str(foreign))
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00junk" * 100)
+    with pytest.raises(StorageError, match="file is not a database"):
+        open_backend(str(junk))
+    ours = tmp_path / "ours.db"
+    backend = open_backend(str(ours))
+    with backend.engine.begin() as conn:
+        conn.execute(update(_tables.meta).where(_tables.meta.c.key == "schema_version")
+                     .values(value="99"))
+    with pytest.raises(StorageError, match="schema version 99"):
+        open_backend(str(ours))
+    with pytest.raises(StorageError, match="only SQLite and PostgreSQL"):
+        open_backend("mysql://x/y")
+    with pytest.raises(StorageError, match="is a directory"):
+        open_backend(str(tmp_path))
+
+
+def test_cli_create_prints_the_id_last_and_bad_inputs_exit_2(run_cli, tmp_path):
+    from tests.conftest import ROOT
+
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    created = run_cli("create", ROOT / "sweeps/grid.yaml", "--storage", db)
+    assert created.code == 0
+    sweep_id = created.out.strip().splitlines()[-1]
+    assert len(sweep_id) == 8
+    assert open_backend(db).sweep(sweep_id).name == "classification-grid"
+    status = run_cli("status", sweep_id, "--storage", db)
+    assert status.code == 0 and "runs: 0/12" in status.out
+    assert run_cli("pause", sweep_id, "--storage", db).code == 0
+    again = run_cli("pause", sweep_id, "--storage", db)
+    assert again.code == 2 and again.err.strip() == f"sweeper: error: sweep {sweep_id} is paused; cannot pause it"
+    missing = run_cli("status", "nosuchid", "--storage", db)
+    assert missing.code == 2 and "no sweep 'nosuchid'" in missing.err
+    unreachable = run_cli("status", sweep_id, "--storage", "postgresql://x@127.0.0.1:1/none")
+    assert unreachable.code == 2 and unreachable.err.count("\n") == 1
+    other = tmp_path / "other.yaml"
+    other.write_text((ROOT / "sweeps/grid.yaml").read_text().replace("[16, 32]", "[8, 16]"))
+    clash = run_cli("create", other, "--storage", db)
+    assert clash.code == 2 and "exists with another config" in clash.err
+    assert len(open_backend(db).sweeps()) == 1
