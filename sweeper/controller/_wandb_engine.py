@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 from sweeps.params import HyperParameterSet
@@ -60,7 +61,10 @@ def _delimited(value: dict, prefix: str):
 def suggest(config: dict, runs: list[ControllerRun]) -> dict | None:
     metric = (config.get("metric") or {}).get("name")
     engine_runs = [to_sweep_run(r, metric) for r in runs] if config["method"] != "random" else []
-    suggestion = sweeps.next_run(config, engine_runs)
+    with warnings.catch_warnings():
+        # The Gaussian process of bayes reports every fit that hits a bound; not the user's concern.
+        warnings.simplefilter("ignore")
+        suggestion = sweeps.next_run(config, engine_runs)
     if suggestion is None:
         return None
     return {key: spec["value"] for key, spec in suggestion.config.items()}

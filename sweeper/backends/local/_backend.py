@@ -44,6 +44,7 @@ class LocalBackend:
         self.engine = open_engine(storage, create=create)
         self.heartbeat_timeout = heartbeat_timeout or float(
             os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", DEFAULT_HEARTBEAT_TIMEOUT_S))
+        self._terminal_runs: dict[tuple[str, bool], dict[str, controller.ControllerRun]] = {}
 
     # --- transactions ------------------------------------------------------------------------
 
@@ -196,7 +197,9 @@ class LocalBackend:
             if cap is not None and sweep["runs_total"] >= cap:
                 self._finish_sweep(conn, sweep_id, f"run_cap {cap} reached", now)
                 return NoRun(f"sweep is finished (run_cap {cap} reached)")
-            runs = [] if config["method"] == "random" else self._controller_runs(conn, sweep_id)
+            method = config["method"]
+            runs = [] if method == "random" else self._controller_runs(
+                conn, sweep_id, with_metric=method != "grid")
             params = controller.suggest(config, runs, seed_key=sweep_id)
             if params is None:
                 self._finish_sweep(conn, sweep_id, "grid exhausted", now)
@@ -213,14 +216,32 @@ class LocalBackend:
                 runs_total=number, updated_at=now))
             return Assignment(run_id=run_id, name=name, params=params, number=number)
 
-    def _controller_runs(self, conn: Connection, sweep_id: str) -> list[controller.ControllerRun]:
-        rows = conn.execute(select(t.runs.c.name, t.runs.c.params, t.runs.c.state,
-                                   t.runs.c.metric_history, t.runs.c.summary)
-                            .where(t.runs.c.sweep_id == sweep_id)
-                            .order_by(t.runs.c.number)).all()
-        return [controller.ControllerRun(name=r.name, params=r.params, state=r.state,
-                                         metric_history=r.metric_history or [])
-                for r in rows]
+    def _controller_runs(self, conn: Connection, sweep_id: str, with_metric: bool = True
+                         ) -> list[controller.ControllerRun]:
+        """The runs as the controller needs them; a grid needs only their parameters.
+
+        Runs in a terminal state never change, so they are read once per backend and kept;
+        each call reads every run's state and only the rows that are new or have changed.
+        """
+        states = conn.execute(select(t.runs.c.id, t.runs.c.state)
+                              .where(t.runs.c.sweep_id == sweep_id)
+                              .order_by(t.runs.c.number)).all()
+        cache = self._terminal_runs.setdefault((sweep_id, with_metric), {})
+        fresh = [run_id for run_id, state in states
+                 if run_id not in cache or cache[run_id].state != state]
+        loaded: dict[str, controller.ControllerRun] = {}
+        columns = [t.runs.c.id, t.runs.c.name, t.runs.c.params, t.runs.c.state]
+        if with_metric:
+            columns.append(t.runs.c.metric_history)
+        for start in range(0, len(fresh), 500):
+            chunk = fresh[start:start + 500]
+            for r in conn.execute(select(*columns).where(t.runs.c.id.in_(chunk))):
+                run = controller.ControllerRun(name=r[1], params=r[2], state=r[3],
+                                               metric_history=(r[4] or []) if with_metric else [])
+                loaded[r[0]] = run
+                if run.state in controller.TERMINAL:
+                    cache[r[0]] = run
+        return [loaded.get(run_id) or cache[run_id] for run_id, _ in states]
 
     def _finish_sweep(self, conn: Connection, sweep_id: str, reason: str, now: float) -> None:
         conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id,

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import StaticPool
 
 from ...errors import StorageError
 from . import _tables as t
@@ -84,9 +84,10 @@ def _sqlite_engine(parsed, create: bool) -> Engine:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"cannot create {path.parent}: {exc.strerror}") from None
-    # NullPool: a connection per transaction, so no process holds a lock while idle, and a
-    # forked agent never shares a connection with its parent.
-    engine = create_engine(parsed, poolclass=NullPool,
+    # Pooled connections hold no lock while idle (every transaction commits or rolls back);
+    # an in-memory database keeps one connection, or it would vanish between transactions.
+    pool = {"poolclass": StaticPool} if database in (None, "", ":memory:") else {"pool_size": 2}
+    engine = create_engine(parsed, **pool,
                            connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

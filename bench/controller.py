@@ -1,0 +1,181 @@
+"""Benchmark: how long the local backend takes to hand out the next run.
+
+For grid, random, bayes and tpe, on SQLite and PostgreSQL, with 10, 100 and 1,000 runs already
+recorded: the time of `next_run` end to end, split into the engine's own compute (the controller
+called on the same runs in-process) and our overhead (database and bookkeeping). Then the
+allocation rate of 16 agent processes pulling from one sweep at once.
+
+    python bench/controller.py [--postgres postgresql://postgres@127.0.0.1/postgres] [--out FILE]
+
+Prints a table and writes JSON (default bench/results/controller.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import insert, update
+
+from sweeper import controller
+from sweeper.backends import Assignment
+from sweeper.backends.local import LocalBackend
+from sweeper.backends.local import _tables as t
+
+METHODS = ("grid", "random", "bayes", "tpe")
+SIZES = (10, 100, 1000)
+REPEATS = 5
+
+
+def sweep_config(method: str) -> dict:
+    if method == "grid":  # 50 x 50 = 2,500 points, more than the runs recorded
+        params = {"a": {"values": list(range(50))}, "b": {"values": list(range(50))}}
+    else:
+        params = {"x": {"min": -5.0, "max": 10.0}, "y": {"min": 0.0, "max": 15.0},
+                  "lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2}}
+    return {"method": method, "program": "bench.py", "metric": {"name": "loss", "goal": "minimize"},
+            "parameters": params}
+
+
+def fake_params(method: str, i: int, rng: random.Random) -> dict:
+    if method == "grid":
+        a, b = divmod(i, 50)
+        return {"a": a, "b": b}
+    return {"x": rng.uniform(-5, 10), "y": rng.uniform(0, 15), "lr": 10 ** rng.uniform(-5, -2)}
+
+
+def seed_runs(backend: LocalBackend, sweep_id: str, method: str, n: int) -> None:
+    """Record n finished runs directly, each with a 5-point metric history."""
+    rng = random.Random(0)
+    now = time.time()
+    rows = []
+    for i in range(n):
+        params = fake_params(method, i, rng)
+        loss = [rng.random() for _ in range(5)]
+        rows.append({"id": uuid.uuid4().hex[:16], "sweep_id": sweep_id, "number": i + 1,
+                     "name": f"seed-{i + 1}", "params": params, "state": "finished",
+                     "created_at": now, "started_at": now, "finished_at": now,
+                     "heartbeat_at": now, "metric_history": loss, "metric_last": loss[-1],
+                     "metric_best": min(loss), "steps": 5, "stop_requested": False,
+                     "summary": {"loss": loss[-1]}})
+    with backend._write() as conn:
+        if rows:
+            conn.execute(insert(t.runs), rows)
+        conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id).values(runs_total=n))
+
+
+def time_next_run(backend: LocalBackend, method: str, n: int) -> dict:
+    sweep = backend.create_sweep(sweep_config(method), name=f"bench-{method}-{n}-{uuid.uuid4().hex[:6]}")
+    seed_runs(backend, sweep.id, method, n)
+    agent = backend.register_agent(sweep.id, "bench", 0, None)
+    config = backend.sweep(sweep.id).config
+    totals, engines = [], []
+    for _ in range(REPEATS):
+        with backend._read() as conn:
+            runs = [] if method == "random" else backend._controller_runs(conn, sweep.id)
+        start = time.perf_counter()
+        controller.suggest(config, runs, seed_key=sweep.id)
+        engines.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        got = backend.next_run(sweep.id, agent)
+        totals.append(time.perf_counter() - start)
+        assert isinstance(got, Assignment), got
+        backend.finish_run(got.run_id, "finished", {"loss": 0.5}, 0)
+    total = statistics.median(totals) * 1000
+    engine = statistics.median(engines) * 1000
+    return {"total_ms": total, "engine_ms": engine, "overhead_ms": max(total - engine, 0.0)}
+
+
+def _agent(storage: str, sweep_id: str, start_at: float, out) -> None:
+    backend = LocalBackend(storage)
+    agent = backend.register_agent(sweep_id, "bench", 0, None)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    n = 0
+    while isinstance(got := backend.next_run(sweep_id, agent), Assignment):
+        backend.finish_run(got.run_id, "finished", {"loss": 0.5}, 0)
+        n += 1
+    out.put((n, time.time()))
+
+
+def allocation_rate(storage: str, agents: int = 16, runs: int = 800) -> dict:
+    backend = LocalBackend(storage)
+    config = {**sweep_config("random"), "run_cap": runs}
+    sweep = backend.create_sweep(config, name=f"bench-rate-{uuid.uuid4().hex[:6]}")
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    start_at = time.time() + 8.0  # after every process has imported and connected
+    procs = [ctx.Process(target=_agent, args=(storage, sweep.id, start_at, out)) for _ in range(agents)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    handed = sum(n for n, _ in results)
+    elapsed = max(end for _, end in results) - start_at
+    return {"agents": agents, "runs": handed, "seconds": elapsed, "runs_per_s": handed / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="an admin URL; the benchmark makes and drops its own database")
+    parser.add_argument("--out", default="bench/results/controller.json")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+
+    stores: dict[str, str] = {}
+    tmp = tempfile.mkdtemp(prefix="sweeper-bench-")
+    stores["sqlite"] = f"sqlite:///{tmp}/bench.db"
+    pg_db = None
+    if not args.no_postgres:
+        try:
+            import psycopg
+
+            pg_db = f"sweeper_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(args.postgres, autocommit=True, connect_timeout=3) as conn:
+                conn.execute(f'CREATE DATABASE "{pg_db}"')
+            stores["postgres"] = args.postgres.rsplit("/", 1)[0] + f"/{pg_db}"
+        except Exception as exc:  # noqa: BLE001
+            print(f"(PostgreSQL skipped: {exc})", file=sys.stderr)
+            pg_db = None
+
+    results: dict = {"next_run": [], "allocation": {}}
+    print(f"{'storage':9} {'method':7} {'runs':>5} {'total ms':>9} {'engine ms':>10} {'ours ms':>8}")
+    try:
+        for store, url in stores.items():
+            backend = LocalBackend(url)
+            for method, n in itertools.product(METHODS, SIZES):
+                r = time_next_run(backend, method, n)
+                results["next_run"].append({"storage": store, "method": method, "runs": n, **r})
+                print(f"{store:9} {method:7} {n:>5} {r['total_ms']:>9.1f} {r['engine_ms']:>10.1f} "
+                      f"{r['overhead_ms']:>8.1f}", flush=True)
+        print()
+        print(f"{'storage':9} {'agents':>6} {'runs':>5} {'seconds':>8} {'runs/s':>7}")
+        for store, url in stores.items():
+            r = allocation_rate(url)
+            results["allocation"][store] = r
+            print(f"{store:9} {r['agents']:>6} {r['runs']:>5} {r['seconds']:>8.2f} "
+                  f"{r['runs_per_s']:>7.1f}", flush=True)
+    finally:
+        if pg_db:
+            import psycopg
+
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
