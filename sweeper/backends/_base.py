@@ -102,7 +102,8 @@ class Backend(Protocol):
 
     def next_run(self, sweep_id: str, agent_id: str) -> Assignment | NoRun: ...
 
-    def log(self, run_id: str, rows: list[dict[str, Any]]) -> str | None:
+    def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None
+            ) -> str | None:
         """Record logged rows (one dict per step); return why the run must stop, or None."""
         ...
 

@@ -248,8 +248,12 @@ class LocalBackend:
                                             t.sweeps.c.state == "running").values(
             state="finished", state_reason=reason, updated_at=now))
 
-    def log(self, run_id: str, rows: list[dict[str, Any]]) -> str | None:
-        """Record logged steps; return why the run must stop now (hyperband, cancel), or None."""
+    def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None
+            ) -> str | None:
+        """Record logged steps; return why the run must stop now (hyperband, cancel), or None.
+
+        ``log_path``, given when the run starts, is where its output goes.
+        """
         now = time.time()
         with self._write() as conn:
             run = self._run_row(conn, run_id)
@@ -269,6 +273,8 @@ class LocalBackend:
                           if metric_name in row and _is_number(row[metric_name])]
             history += new_values
             values: dict[str, Any] = {"steps": steps + len(rows), "heartbeat_at": now}
+            if log_path is not None:
+                values["log_path"] = log_path
             if new_values:
                 best = _best(history, metric.get("goal", "minimize"))
                 values.update(metric_history=history, metric_last=history[-1], metric_best=best)

@@ -1,0 +1,204 @@
+"""Mirror what a program logs through the wandb SDK to the sweeper agent that started it.
+
+Loaded before the program's own code (see sitecustomize.py beside this file), so that an
+unmodified W&B training script reports to a local sweep without importing sweeper. It patches
+the SDK's ``Run.log`` and ``Run.finish`` when wandb is imported, and applies the run's sweep
+parameters to ``wandb.config`` where the SDK itself does not (``WANDB_MODE=disabled``).
+
+Standard library only: it runs inside the user's program.
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.abc
+import importlib.machinery
+import json
+import math
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+Sink = Callable[[str, dict], None]
+
+_state: dict[str, Any] = {"sink": None, "pending": {}, "pending_step": None, "last": {},
+                          "summary_sent": False, "logged": False, "patched": False}
+
+
+def file_sink(path: str) -> Sink:
+    """A sink that appends one JSON line per event and flushes it at once."""
+    handle = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+
+    def write(kind: str, data: dict) -> None:
+        handle.write(json.dumps({"kind": kind, "data": data}) + "\n")
+        handle.flush()
+
+    return write
+
+
+def scalars(data: Any) -> dict:
+    """The JSON-able scalar values of a logged dict (media, tables and tensors of many values
+    are left out); nested dicts become dotted keys, as W&B flattens them in the run table."""
+    out: dict = {}
+    if not isinstance(data, dict):
+        return out
+    for key, value in data.items():
+        key = str(key)
+        if isinstance(value, dict):
+            for sub, sub_value in scalars(value).items():
+                out[f"{key}.{sub}"] = sub_value
+            continue
+        if hasattr(value, "item") and callable(value.item):
+            try:
+                value = value.item()
+            except (ValueError, TypeError, RuntimeError):
+                continue
+        if isinstance(value, bool) or isinstance(value, (int, str)) or value is None:
+            out[key] = value
+        elif isinstance(value, float):
+            out[key] = value if math.isfinite(value) else None
+    return out
+
+
+def _emit(kind: str, data: dict) -> None:
+    sink = _state["sink"]
+    if sink is not None and data:
+        sink(kind, data)
+
+
+def _flush_pending() -> None:
+    if _state["pending"]:
+        row = dict(_state["pending"])
+        if _state["pending_step"] is not None:
+            row["_step"] = _state["pending_step"]
+        _state["pending"] = {}
+        _emit("log", row)
+
+
+def record_log(data: Any, step: Any = None, commit: Any = None) -> None:
+    """One ``wandb.log`` call, merged into history rows as W&B merges them."""
+    values = scalars(data)
+    if step is not None and _state["pending"] and step != _state["pending_step"]:
+        _flush_pending()
+    _state["pending"].update(values)
+    _state["last"].update(values)
+    _state["logged"] = True
+    if step is not None:
+        _state["pending_step"] = step
+    if commit is not False:
+        _flush_pending()
+        _state["pending_step"] = None
+
+
+def record_summary(summary: Any) -> None:
+    _flush_pending()
+    data = dict(_state["last"])
+    try:
+        data.update(scalars(dict(summary.items()) if hasattr(summary, "items") else {}))
+    except Exception:  # noqa: BLE001 - a summary we cannot read must not fail the run
+        pass
+    _emit("summary", data)
+    _state["summary_sent"] = True
+
+
+def _sweep_params() -> dict:
+    path = os.environ.get("SWEEPER_PARAMS_JSON")
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError:
+        return {}
+
+
+def _patch(wandb_run_module) -> None:
+    if _state["patched"]:
+        return
+    _state["patched"] = True
+    run_class = wandb_run_module.Run
+    original_log = run_class.log
+    original_finish = run_class.finish
+
+    def log(self, data, step=None, commit=None, *args, **kwargs):
+        result = original_log(self, data, step, commit, *args, **kwargs)
+        record_log(data, step, commit)
+        return result
+
+    def finish(self, *args, **kwargs):
+        if not _state["summary_sent"]:
+            record_summary(getattr(self, "summary", None))
+        return original_finish(self, *args, **kwargs)
+
+    log.__wrapped__ = original_log  # type: ignore[attr-defined]
+    finish.__wrapped__ = original_finish  # type: ignore[attr-defined]
+    run_class.log = log
+    run_class.finish = finish
+
+
+def _patch_init(wandb_module) -> None:
+    """Apply the sweep parameters where the SDK ignores WANDB_SWEEP_PARAM_PATH (disabled mode)."""
+    original_init = wandb_module.init
+    if getattr(original_init, "__sweeper__", False):
+        return
+
+    def init(*args, **kwargs):
+        run = original_init(*args, **kwargs)
+        params = _sweep_params()
+        try:
+            missing = {k: v for k, v in params.items() if run.config.get(k, object()) != v}
+            if missing:
+                run.config.update(missing, allow_val_change=True)
+        except Exception:  # noqa: BLE001
+            pass
+        return run
+
+    init.__sweeper__ = True  # type: ignore[attr-defined]
+    init.__wrapped__ = original_init  # type: ignore[attr-defined]
+    wandb_module.init = init
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Patch wandb's Run class right after the SDK's module is executed."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in ("wandb.sdk.wandb_run", "wandb"):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        original_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            original_exec(module)
+            if fullname == "wandb.sdk.wandb_run":
+                _patch(module)
+            else:
+                _patch_init(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _at_exit() -> None:
+    _flush_pending()
+    if _state["logged"] and not _state["summary_sent"]:
+        _emit("summary", dict(_state["last"]))
+
+
+def install(sink: Sink) -> None:
+    """Start mirroring wandb logging to ``sink``; patch now if wandb is imported, else on import."""
+    _state["sink"] = sink
+    if "wandb.sdk.wandb_run" in sys.modules:
+        _patch(sys.modules["wandb.sdk.wandb_run"])
+    if "wandb" in sys.modules and hasattr(sys.modules["wandb"], "init"):
+        _patch_init(sys.modules["wandb"])
+    if not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
+    atexit.register(_at_exit)
+
+
+def reset() -> None:
+    """Forget the current run's rows (between in-process runs)."""
+    _state.update(pending={}, pending_step=None, last={}, summary_sent=False, logged=False)

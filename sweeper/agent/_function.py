@@ -1,0 +1,99 @@
+"""Running a Python function as the sweep's program, in this process (notebooks), as
+``wandb.agent(sweep_id, function=...)`` does."""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from .._inject import wandb_hook
+from ..backends import Assignment, Backend
+from . import _command
+
+
+class RunStopped(Exception):
+    """Raised inside the function's ``wandb.log`` when the sweep says to stop the run."""
+
+
+def run_function(backend: Backend, sweep_id: str, function: Callable[[], object],
+                 count: int | None = None, runs_dir: Path | None = None) -> int:
+    """Run ``function`` once per run of the sweep; return how many runs it ran.
+
+    The function calls ``wandb.init()``, reads ``wandb.config`` and logs with ``wandb.log``,
+    exactly as under ``wandb.agent``.
+    """
+    import socket
+
+    sweep = backend.sweep(sweep_id)
+    metric = (sweep.config.get("metric") or {}).get("name")
+    agent_id = backend.register_agent(sweep.id, socket.gethostname(), os.getpid(), None)
+    runs_dir = Path(runs_dir or Path.cwd() / ".sweeper" / "runs") / sweep.id
+    done = 0
+    saved_env = dict(os.environ)
+    try:
+        while count is None or done < count:
+            nxt = backend.next_run(sweep.id, agent_id)
+            if not isinstance(nxt, Assignment):
+                if nxt.wait:
+                    import time
+
+                    time.sleep(1.0)
+                    continue
+                break
+            files = _command.RunFiles(runs_dir / nxt.name)
+            _command.write_params(files, nxt.params)
+            env = _command.run_env(saved_env, run_id=nxt.run_id, run_name=nxt.name,
+                                   sweep_id=sweep.id, sweep_name=sweep.name,
+                                   project=sweep.config.get("project"), files=files, device=None)
+            # The hook is installed in this process; children need not get it.
+            env.pop("PYTHONPATH", None)
+            if "PYTHONPATH" in saved_env:
+                env["PYTHONPATH"] = saved_env["PYTHONPATH"]
+            os.environ.clear()
+            os.environ.update(env)
+            summary: dict = {}
+
+            def sink(kind: str, data: dict, run_id: str = nxt.run_id) -> None:
+                if kind == "summary":
+                    summary.update(data)
+                    return
+                reason = backend.log(run_id, [data])
+                if reason:
+                    raise RunStopped(reason)
+
+            wandb_hook.reset()
+            wandb_hook.install(sink)
+            state, code = "finished", 0
+            try:
+                function()
+            except RunStopped:
+                state = "stopped"
+            except Exception:  # noqa: BLE001 - a failing run is recorded, the agent goes on
+                state, code = "failed", 1
+                files.log.write_text(traceback.format_exc())
+            finally:
+                _finish_wandb()
+                if not summary:
+                    summary.update(wandb_hook._state["last"])
+            backend.finish_run(nxt.run_id, state, summary, code, log_path=str(files.log))
+            if metric and state == "finished" and metric not in summary:
+                print(f"warning: run {nxt.name} finished without logging the metric {metric!r}")
+            done += 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        backend.finish_agent(agent_id)
+    return done
+
+
+def _finish_wandb() -> None:
+    import sys
+
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and getattr(wandb, "run", None) is not None:
+        try:
+            wandb.finish()
+        except Exception:  # noqa: BLE001
+            pass

@@ -1,0 +1,126 @@
+"""Starting the agents of a sweep: one per GPU slot (each with its own CUDA_VISIBLE_DEVICES), or
+CPU agents; in this process when there is one CPU agent, else as child processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..backends import Backend
+from ..errors import SweeperError
+from ..progress import ProgressReporter
+from ._loop import Agent, TooManyFailures
+
+
+def agent_argv(sweep_id: str, storage_url: str, count: int | None, max_failures: int,
+               grace_s: float) -> list[str]:
+    argv = [sys.executable, "-m", "sweeper.agent", sweep_id, "--storage", storage_url,
+            "--max-failures", str(max_failures), "--grace", str(grace_s)]
+    if count is not None:
+        argv += ["--count", str(count)]
+    return argv
+
+
+def run_agents(backend: Backend, storage_url: str, sweep_id: str, slots: list[str | None], *,
+               count: int | None = None, max_failures: int = 5, grace_s: float = 10.0,
+               live: bool | None = None) -> int:
+    """Run the sweep's agents until they end; return the exit code (0 ok, 1 a failure)."""
+    with ProgressReporter(backend, sweep_id, live=live) as progress:
+        if len(slots) == 1 and not slots[0]:
+            return _in_process(backend, sweep_id, count, max_failures, grace_s, progress,
+                               device=slots[0])
+        return _children(backend, storage_url, sweep_id, slots, count, max_failures, grace_s,
+                         progress)
+
+
+def _in_process(backend, sweep_id, count, max_failures, grace_s, progress, device) -> int:
+    agent = Agent(backend, sweep_id, count=count, max_failures=max_failures, grace_s=grace_s,
+                  device=device, echo=progress.echo)
+    agent.handle_signals()
+    result: dict = {}
+
+    def work():
+        try:
+            result["report"] = agent.run()
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.25)
+        progress.update()
+    progress.update(force=True)
+    if "error" in result:
+        error = result["error"]
+        if isinstance(error, TooManyFailures):
+            progress.echo(f"sweeper: error: {error}")
+            return 1
+        raise error
+    report = result["report"]
+    progress.echo(f"agent done: {report.runs} runs ({report.reason})")
+    return 130 if agent.interrupt.is_set() else 0
+
+
+def _children(backend, storage_url, sweep_id, slots, count, max_failures, grace_s, progress) -> int:
+    procs: list[tuple[str, subprocess.Popen]] = []
+    argv = agent_argv(sweep_id, storage_url, count, max_failures, grace_s)
+    for i, device in enumerate(slots):
+        env = dict(os.environ)
+        label = f"gpu{device}" if device else f"cpu{i}"
+        if device is not None:
+            env["CUDA_VISIBLE_DEVICES"] = device
+        env["SWEEPER_AGENT_LABEL"] = label
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, bufsize=1, cwd=Path.cwd())
+        procs.append((label, proc))
+        threading.Thread(target=_relay, args=(label, proc, progress), daemon=True).start()
+    interrupted = {"n": 0}
+
+    def _forward(signum, _frame):
+        interrupted["n"] += 1
+        sig = signal.SIGTERM if interrupted["n"] == 1 else signal.SIGKILL
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(sig)
+
+    previous = {s: signal.signal(s, _forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while any(proc.poll() is None for _, proc in procs):
+            time.sleep(0.25)
+            progress.update()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    progress.update(force=True)
+    codes = [proc.returncode for _, proc in procs]
+    if interrupted["n"]:
+        return 130
+    return 0 if all(c == 0 for c in codes) else 1
+
+
+def _relay(label: str, proc: subprocess.Popen, progress: ProgressReporter) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        progress.echo(f"[{label}] {line.rstrip()}")
+
+
+def run_worker(backend: Backend, sweep_id: str, count: int | None, max_failures: int,
+               grace_s: float) -> int:
+    """The body of one child agent process (``python -m sweeper.agent``)."""
+    agent = Agent(backend, sweep_id, count=count, max_failures=max_failures, grace_s=grace_s,
+                  device=os.environ.get("CUDA_VISIBLE_DEVICES"),
+                  echo=lambda message: print(message, flush=True))
+    agent.handle_signals()
+    try:
+        report = agent.run()
+    except SweeperError as exc:
+        print(f"sweeper: error: {exc}", flush=True)
+        return exc.exit_code
+    print(f"agent done: {report.runs} runs ({report.reason})", flush=True)
+    return 130 if agent.interrupt.is_set() else 0

@@ -1,0 +1,74 @@
+"""Commands that run a sweep: agent (join an existing sweep) and run (create + agents: the main job)."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from .. import spec
+from ..agent import plan_slots, run_agents
+from ..progress import ranked_table
+from ._sweep_commands import backend_for, storage_option
+
+
+def agent_options(command):
+    options = [
+        click.option("--gpus", default=None, metavar="all|none|0,1,3",
+                     help="GPUs to use, one agent per GPU (default: every GPU found, else CPU)."),
+        click.option("--per-gpu", type=int, default=1, show_default=True,
+                     help="Agents per GPU."),
+        click.option("--workers", type=int, default=None,
+                     help="CPU agents when no GPU is used (default 1)."),
+        click.option("--count", type=click.IntRange(min=1), default=None,
+                     help="Runs per agent, then stop."),
+        click.option("--max-failures", type=click.IntRange(min=1), default=5, show_default=True,
+                     help="Consecutive failed runs that stop an agent."),
+        click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True,
+                     help="Seconds between SIGTERM and SIGKILL when a run is stopped."),
+        storage_option,
+    ]
+    return functools.reduce(lambda c, option: option(c), reversed(options), command)
+
+
+def _run(backend, sweep_id: str, gpus, per_gpu, workers, count, max_failures, grace) -> int:
+    slots = plan_slots(gpus, per_gpu=per_gpu, workers=workers)
+    url = getattr(backend, "url", None) or ""
+    code = run_agents(backend, url, sweep_id, slots, count=count, max_failures=max_failures,
+                      grace_s=grace)
+    sweep = backend.sweep(sweep_id)
+    runs = backend.runs(sweep_id)
+    click.echo(f"\nsweep {sweep.id} ({sweep.name}): {sweep.state}"
+               + (f" ({sweep.state_reason})" if sweep.state_reason else ""))
+    for line in ranked_table(sweep, runs):
+        click.echo(line)
+    return code
+
+
+@click.command()
+@click.argument("sweep_id")
+@agent_options
+def agent(sweep_id, gpus, per_gpu, workers, count, max_failures, grace, storage) -> int:
+    """Run agents for SWEEP_ID: one per GPU slot, or --workers CPU agents."""
+    backend = backend_for(storage, create=False)
+    sweep = backend.find_sweep(sweep_id)
+    return _run(backend, sweep.id, gpus, per_gpu, workers, count, max_failures, grace)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=True))
+@click.option("--name", default=None, help="The sweep's name (default: the file's `name`).")
+@agent_options
+def run(file, name, gpus, per_gpu, workers, count, max_failures, grace, storage) -> int:
+    """Create a sweep from FILE and run agents until it is done: the main job."""
+    config = spec.load(file)
+    slots = plan_slots(gpus, per_gpu=per_gpu, workers=workers)  # bad --gpus before creating
+    backend = backend_for(storage)
+    sweep = backend.create_sweep(config, name=name)
+    click.echo(f"sweep {sweep.id} ({sweep.name}, {sweep.config['method']}) in {sweep.location}; "
+               f"{len(slots)} agent{'s' if len(slots) != 1 else ''}")
+    del slots
+    return _run(backend, sweep.id, gpus, per_gpu, workers, count, max_failures, grace)
+
+
+COMMANDS = [agent, run]
