@@ -95,7 +95,13 @@ def record_summary(summary: Any) -> None:
     _flush_pending()
     data = dict(_state["last"])
     try:
-        data.update(scalars(dict(summary.items()) if hasattr(summary, "items") else {}))
+        if hasattr(summary, "_as_dict"):  # wandb.sdk.wandb_summary.Summary
+            values = summary._as_dict()
+        elif hasattr(summary, "keys"):
+            values = {key: summary.get(key) for key in summary.keys()}
+        else:
+            values = {}
+        data.update({k: v for k, v in scalars(values).items() if not k.startswith("_")})
     except Exception:  # noqa: BLE001 - a summary we cannot read must not fail the run
         pass
     _emit("summary", data)

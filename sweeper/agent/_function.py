@@ -55,7 +55,8 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
             os.environ.update(env)
             summary: dict = {}
 
-            def sink(kind: str, data: dict, run_id: str = nxt.run_id) -> None:
+            def sink(kind: str, data: dict, run_id: str = nxt.run_id,
+                     summary: dict = summary) -> None:
                 if kind == "summary":
                     summary.update(data)
                     return
@@ -63,6 +64,7 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
                 if reason:
                     raise RunStopped(reason)
 
+            _teardown_wandb()  # as wandb.agent does: the next init reads the new settings
             wandb_hook.reset()
             wandb_hook.install(sink)
             state, code = "finished", 0
@@ -86,6 +88,14 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
         os.environ.update(saved_env)
         backend.finish_agent(agent_id)
     return done
+
+
+def _teardown_wandb() -> None:
+    import sys
+
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and hasattr(wandb, "teardown"):
+        wandb.teardown()
 
 
 def _finish_wandb() -> None:

@@ -124,7 +124,7 @@ class Agent:
         outcome = execute(self.backend, run.run_id, argv, env, files, self.cwd, self.interrupt,
                           self.grace_s, metric)
         self.backend.finish_run(run.run_id, outcome.state, outcome.summary, outcome.exit_code,
-                                log_path=str(files.log))
+                                log_path=str(files.log), stop_reason=outcome.stop_reason)
         took = time.monotonic() - started
         result = ""
         if metric and metric in outcome.summary:

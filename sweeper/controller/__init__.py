@@ -16,8 +16,21 @@ OPTUNA_METHODS = ("tpe", "gp")
 def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict | None:
     """The next run's parameters (nested groups as dicts), or None when a grid is exhausted."""
     if config["method"] in OPTUNA_METHODS:
-        return _optuna.suggest(config, runs, seed_key)
-    return _wandb_engine.suggest(config, runs)
+        params = _optuna.suggest(config, runs, seed_key)
+    else:
+        params = _wandb_engine.suggest(config, runs)
+    return None if params is None else _plain(params)
+
+
+def _plain(value):
+    """Numpy scalars and arrays (the engines draw with numpy) as plain Python values."""
+    if isinstance(value, dict):
+        return {key: _plain(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return value.tolist()
+    return value
 
 
 def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:

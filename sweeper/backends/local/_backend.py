@@ -318,7 +318,8 @@ class LocalBackend:
         return "sweep cancelled" if row.state == "cancelled" else None
 
     def finish_run(self, run_id: str, state: str, summary: dict | None = None,
-                   exit_code: int | None = None, log_path: str | None = None) -> None:
+                   exit_code: int | None = None, log_path: str | None = None,
+                   stop_reason: str | None = None) -> None:
         """Record how a run ended. A run asked to stop that then ends is ``stopped``/``killed``."""
         now = time.time()
         with self._write() as conn:
@@ -331,6 +332,8 @@ class LocalBackend:
                                       "exit_code": exit_code, "heartbeat_at": now}
             if log_path is not None:
                 values["log_path"] = log_path
+            if stop_reason is not None and not run["stop_reason"]:
+                values["stop_reason"] = stop_reason
             metric = sweep["config"].get("metric") or {}
             name = metric.get("name")
             if name and _is_number(merged.get(name)):

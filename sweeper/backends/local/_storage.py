@@ -79,7 +79,8 @@ def _sqlite_engine(parsed, create: bool) -> Engine:
             raise StorageError(f"storage {database} is a directory, not a database file")
         if not path.exists():
             if not create:
-                raise StorageError(f"no sweeper database at {database}")
+                raise StorageError(f"no sweeper database at {database}; create a sweep first "
+                                   "(sweeper create FILE) or point --storage at one")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

@@ -1,0 +1,320 @@
+"""Agents: each run its own process, W&B's macros, unmodified W&B scripts, stops, failures, signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sweeper import spec
+from sweeper.agent import Agent, TooManyFailures, agent, plan_slots
+from sweeper.backends import open_backend
+from sweeper.errors import BadInput
+
+from .conftest import ROOT, sweeper_process
+from .wandb_records import read_offline_run
+
+PROGRAMS = ROOT / "tests" / "programs"
+
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    """A working directory holding the test programs; sweeps are stored in it."""
+    for program in PROGRAMS.glob("*.py"):
+        shutil.copy(program, tmp_path / program.name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SWEEPER_STORAGE", f"sqlite:///{tmp_path / 'sweeper.db'}")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    return tmp_path
+
+
+def write_sweep(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_an_unmodified_wandb_script_reports_to_a_local_sweep(work):
+    sweep_file = write_sweep(work / "s.yaml", {
+        "name": "wb", "program": "wandb_script.py", "method": "grid",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"lr": {"values": [0.001, 0.01]}, "steps": {"value": 3}}})
+    proc = sweeper_process("run", sweep_file, cwd=work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    backend = open_backend()
+    sweep = backend.find_sweep("wb")
+    runs = backend.runs(sweep.id, history=True)
+    assert [r.state for r in runs] == ["finished", "finished"]
+    for run in runs:
+        assert run.steps == 3
+        assert [row["step_seen"] for row in run.history] == [0, 1, 2]
+        assert run.summary["final_loss"] == run.history[-1]["loss"] == run.metric_last
+        assert run.metric_best == min(row["loss"] for row in run.history)
+    assert sweep.best_run == runs[0].name  # lr 0.001 gives the lowest loss
+    # What the wandb SDK itself recorded offline, ready for `wandb sync`:
+    for run in runs:
+        (record_file,) = work.glob(f"wandb/offline-run-*-{run.id}/run-{run.id}.wandb")
+        recorded = read_offline_run(record_file)
+        assert recorded.run_id == run.id and recorded.name == run.name
+        assert recorded.group == "wb"
+        assert sweep.id in recorded.tags
+        assert recorded.config["lr"] == run.params["lr"]  # the sweep's value beat the default
+        assert recorded.config["label"] == "default"
+        assert [h["loss"] for h in recorded.history] == [h["loss"] for h in run.history]
+
+
+def test_macros_expand_as_wandb_agent_does_and_never_through_a_shell(work, monkeypatch):
+    dump = work / "argv.jsonl"
+    monkeypatch.setenv("ARGV_DUMP", str(dump))
+    monkeypatch.setenv("MY_VAR", "from-env")
+    config = spec.validate({
+        "program": "argv_dump.py", "method": "grid",
+        "command": ["${env}", "${interpreter}", "${program}", "${args}", "--sep",
+                    "${args_no_hyphens}", "${args_no_boolean_flags}", "${args_json}",
+                    "${args_json_file}", "--e=${envvar:MY_VAR}", "${args_no_equals}"],
+        "parameters": {"evil": {"value": "; rm -rf ~"}, "flag": {"value": False},
+                       "n": {"value": 3}}})
+    backend = open_backend()
+    sweep = backend.create_sweep(config)
+    Agent(backend, sweep.id, count=1).run()
+    argv = json.loads(dump.read_text())["argv"][1:]
+    flags = ["--evil=; rm -rf ~", "--flag=False", "--n=3"]
+    plain = ["evil=; rm -rf ~", "flag=False", "n=3"]
+    no_bool = ["--evil=; rm -rf ~", "--n=3"]
+    as_json = json.dumps({"evil": "; rm -rf ~", "flag": False, "n": 3})
+    json_file = argv[len(flags) + 1 + len(plain) + len(no_bool) + 1]
+    assert argv == [*flags, "--sep", *plain, *no_bool, as_json, json_file, "--e=from-env",
+                    "--evil", "; rm -rf ~", "--flag", "False", "--n", "3"]
+    assert json.loads(Path(json_file).read_text()) == json.loads(as_json)
+    assert (work / ".sweeper").exists() and Path.home().exists()
+
+
+def _total_steps(work: Path, name: str, hyperband: bool) -> tuple[int, list[str]]:
+    config = {"name": name, "program": "slow_steps.py", "method": "grid",
+              "metric": {"name": "loss", "goal": "minimize"},
+              "parameters": {"x": {"values": [0, 5, 1, 6]}, "steps": {"value": 12},
+                             "delay": {"value": 0.15}}}
+    if hyperband:
+        config["early_terminate"] = {"type": "hyperband", "min_iter": 2, "eta": 2}
+    backend = open_backend()
+    sweep = backend.create_sweep(spec.validate(config))
+    Agent(backend, sweep.id, grace_s=5).run()
+    runs = backend.runs(sweep.id)
+    return sum(r.steps for r in runs), [r.state for r in runs]
+
+
+def test_hyperband_stops_runs_and_the_sweep_takes_fewer_steps(work):
+    full_steps, full_states = _total_steps(work, "plain", hyperband=False)
+    cut_steps, cut_states = _total_steps(work, "hyperband", hyperband=True)
+    assert full_states == ["finished"] * 4 and full_steps == 48
+    assert "stopped" in cut_states and "failed" not in cut_states
+    assert cut_states[0] == "finished"  # the first, best run is never stopped
+    assert cut_steps < full_steps
+    stopped = [r for r in open_backend().runs(open_backend().find_sweep("hyperband").id)
+               if r.state == "stopped"]
+    assert all(r.stop_reason.startswith("hyperband") for r in stopped)
+
+
+def test_failures_are_recorded_and_consecutive_failures_stop_the_agent(work):
+    sweep_file = write_sweep(work / "f.yaml", {
+        "name": "f", "program": "fail.py", "method": "random",
+        "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    proc = sweeper_process("run", sweep_file, "--max-failures", "2", cwd=work)
+    assert proc.returncode == 1
+    assert "2 runs in a row failed" in proc.stdout
+    assert "ValueError: the data file is missing" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    backend = open_backend()
+    runs = backend.runs(backend.find_sweep("f").id)
+    assert [(r.state, r.exit_code) for r in runs] == [("failed", 3), ("failed", 3)]
+    assert "the data file is missing" in Path(runs[0].log_path).read_text()
+
+
+def test_a_failed_run_does_not_stop_the_agent(work):
+    backend = open_backend()
+    sweep = backend.create_sweep(spec.validate({
+        "program": "fail.py", "method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}}))
+    report = Agent(backend, sweep.id, count=3, max_failures=5).run()
+    assert report.runs == 3 and report.failed == 3
+    with pytest.raises(TooManyFailures, match="exit code 3"):
+        Agent(backend, sweep.id, count=3, max_failures=1).run()
+
+
+def _wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is not alive
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _slow_sweep(name: str, values: list[int], steps: int = 400) -> str:
+    backend = open_backend()
+    return backend.create_sweep(spec.validate({
+        "name": name, "program": "slow_steps.py", "method": "grid",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"x": {"values": values}, "steps": {"value": steps},
+                       "delay": {"value": 0.05}}})).id
+
+
+def test_sigterm_stops_the_agents_run_cleanly_and_records_it(work):
+    sweep_id = _slow_sweep("term", [1, 2])
+    agent_proc = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id, "--storage",
+                                   os.environ["SWEEPER_STORAGE"], "--grace", "5"], cwd=work,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pid_file = _wait_for(lambda: next(work.glob(".sweeper/runs/*/*/pid"), None), what="run start")
+    run_pid = int(_wait_for(lambda: pid_file.read_text(), what="pid"))
+    agent_proc.send_signal(signal.SIGTERM)
+    out, _ = agent_proc.communicate(timeout=60)
+    assert agent_proc.returncode == 130, out
+    runs = open_backend().runs(sweep_id)
+    assert [r.state for r in runs] == ["killed"]
+    assert runs[0].stop_reason == "agent interrupted"
+    assert not _alive(run_pid)
+
+
+def test_a_killed_agent_loses_only_its_run_and_a_new_agent_continues(work, monkeypatch):
+    monkeypatch.setenv("SWEEPER_HEARTBEAT_TIMEOUT", "2")
+    sweep_id = _slow_sweep("kill", [1, 2, 3], steps=4)
+    storage = os.environ["SWEEPER_STORAGE"]
+    doomed = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id, "--storage",
+                               storage], cwd=work, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    pid_file = _wait_for(lambda: next(work.glob(".sweeper/runs/*/*/pid"), None), what="run start")
+    run_pid = int(_wait_for(lambda: pid_file.read_text(), what="pid"))
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=30)
+    _wait_for(lambda: not _alive(run_pid), timeout=30, what="the orphaned run to end")
+    time.sleep(2.5)  # past the heartbeat timeout
+    proc = sweeper_process("agent", sweep_id, cwd=work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    states = [r.state for r in open_backend().runs(sweep_id)]
+    assert states == ["crashed", "finished", "finished"]
+
+
+def test_status_points_to_each_runs_log(work):
+    backend = open_backend()
+    sweep = backend.create_sweep(spec.validate({
+        "name": "st", "program": "wandb_script.py", "method": "grid",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"lr": {"values": [0.01]}}}))
+    Agent(backend, sweep.id).run()
+    proc = sweeper_process("status", "st", cwd=work)
+    assert proc.returncode == 0
+    (log_path,) = [Path(line.split()[-1]) for line in proc.stdout.splitlines()
+                   if line.startswith("st-1")]
+    assert log_path.exists() and log_path.name == "output.log"
+    assert "runs: 1/1 (1 finished)" in proc.stdout
+
+
+def test_bad_inputs_are_one_line_errors(work, monkeypatch):
+    no_db = sweeper_process("agent", "nosuchid", cwd=work)
+    assert no_db.returncode == 2 and "no sweeper database at" in no_db.stderr
+    _slow_sweep("exists", [1])
+    missing = sweeper_process("agent", "nosuchid", cwd=work)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert "no sweep 'nosuchid'" in missing.stderr
+    sweep_file = write_sweep(work / "nope.yaml", {"program": "nope.py", "method": "random",
+                                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    no_program = sweeper_process("run", sweep_file, cwd=work)
+    assert no_program.returncode == 2
+    assert no_program.stderr.strip().endswith(
+        f"program 'nope.py' not found (looked in {work}); the sweep's program is relative to "
+        "where the agent runs")
+    gpus = sweeper_process("run", sweep_file, "--gpus", "7", cwd=work,
+                           env={"CUDA_VISIBLE_DEVICES": "0,1"})
+    assert gpus.returncode == 2
+    assert gpus.stderr.strip() == ("sweeper: error: --gpus 7: GPU 7 not found; this machine has "
+                                   "2 GPUs (0, 1)")
+
+
+def test_a_run_that_never_logs_the_metric_finishes_with_a_warning(work):
+    sweep_file = write_sweep(work / "m.yaml", {
+        "name": "m", "program": "no_metric.py", "method": "random", "run_cap": 1,
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    proc = sweeper_process("run", sweep_file, cwd=work)
+    assert proc.returncode == 0
+    assert "warning: run m-1 finished without logging the metric 'loss'" in proc.stdout
+    run = open_backend().runs(open_backend().find_sweep("m").id)[0]
+    assert run.state == "finished" and run.metric_best is None
+
+
+def test_one_agent_process_per_gpu_slot_each_with_its_own_device(work, monkeypatch):
+    dump = work / "argv.jsonl"
+    sweep_file = write_sweep(work / "g.yaml", {
+        "name": "g", "program": "argv_dump.py", "method": "grid",
+        "parameters": {"i": {"values": list(range(6))}}})
+    proc = sweeper_process("run", sweep_file, "--gpus", "0,1", "--per-gpu", "2", cwd=work,
+                           env={"CUDA_VISIBLE_DEVICES": "0,1", "ARGV_DUMP": str(dump)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    seen = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert len(seen) == 6
+    assert {s["cuda"] for s in seen} <= {"0", "1"}
+    labels = {line.split("]")[0] + "]" for line in proc.stdout.splitlines()
+              if line.startswith("[gpu")}
+    assert labels <= {"[gpu0]", "[gpu1]"} and len(labels) == 2
+    assert all(s["mode"] == "offline" for s in seen)
+    assert plan_slots("0,1", per_gpu=2, available=["0", "1"]) == ["0", "0", "1", "1"]
+    assert plan_slots("none", workers=3, available=["0"]) == ["", "", ""]
+    with pytest.raises(BadInput, match="no GPU found"):
+        plan_slots("all", available=[])
+
+
+def test_pause_from_a_second_terminal_holds_new_runs(work):
+    sweep_id = _slow_sweep("pause", [1, 2], steps=80)
+    runner = subprocess.Popen([str(Path(sys.executable).with_name("sweeper")), "agent", sweep_id],
+                              cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    _wait_for(lambda: next(work.glob(".sweeper/runs/*/*/pid"), None), what="run start")
+    assert sweeper_process("pause", sweep_id, cwd=work).returncode == 0
+    backend = open_backend()
+    assert backend.runs(sweep_id)[0].state == "running"  # paused while the first run ran
+    _wait_for(lambda: backend.runs(sweep_id)[0].state == "finished", what="first run to end")
+    time.sleep(2.0)
+    assert len(backend.runs(sweep_id)) == 1  # paused: no new run
+    assert sweeper_process("resume", sweep_id, cwd=work).returncode == 0
+    out, _ = runner.communicate(timeout=120)
+    assert runner.returncode == 0, out
+    assert [r.state for r in backend.runs(sweep_id)] == ["finished", "finished"]
+
+
+def test_function_agent_runs_in_process_like_wandb_agent(work):
+    import wandb
+
+    backend = open_backend()
+    sweep = backend.create_sweep(spec.validate({
+        "name": "fn", "program": "x.py", "method": "grid",
+        "metric": {"name": "score", "goal": "maximize"},
+        "parameters": {"a": {"values": [1, 2, 3]}}}))
+
+    def train():
+        wandb.init(config={"a": 0})
+        for i in range(2):
+            wandb.log({"score": wandb.config.a * 10 + i})
+        wandb.finish()
+
+    assert agent(sweep.id, function=train, count=2) == 2
+    runs = backend.runs(sweep.id)
+    assert [(r.params["a"], r.state, r.metric_best, r.steps) for r in runs] == [
+        (1, "finished", 11, 2), (2, "finished", 21, 2)]
