@@ -57,7 +57,7 @@ def run_agent(work: Path, runs: int) -> tuple[float, list[float]]:
     assert report.runs == runs, report
     # Gaps: from one run's recorded end to the next run's recorded start.
     records = backend.runs(sweep.id)
-    gaps = [b.started_at - a.finished_at for a, b in zip(records, records[1:])]
+    gaps = [b.started_at - a.finished_at for a, b in zip(records, records[1:], strict=False)]
     return total, gaps
 
 

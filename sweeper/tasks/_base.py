@@ -1,0 +1,226 @@
+"""What every task model shares: loading from a local path, the Trainer, W&B, the best model."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from transformers import TrainerCallback
+
+from ..errors import BadInput
+from . import _wandb
+from ._args import build_args, training_arguments
+
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spiece.model",
+                   "sentencepiece.bpe.model", "vocab.json")
+
+
+def check_model_path(path: str | os.PathLike) -> str:
+    """A local model folder with a config and a tokenizer; BadInput naming what is missing."""
+    folder = Path(path)
+    if not folder.exists():
+        raise BadInput(f"model_name_or_path {str(path)!r}: no such folder (models load from "
+                       "local paths here)")
+    if not (folder / "config.json").is_file():
+        raise BadInput(f"model_name_or_path {str(path)!r}: no config.json in it")
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise BadInput(f"model_name_or_path {str(path)!r}: no tokenizer files in it "
+                       f"(looked for {', '.join(TOKENIZER_FILES[:3])}, ...)")
+    return str(folder)
+
+
+def require_columns(df: Any, columns: tuple[str, ...], what: str) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise BadInput(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")
+    if df.empty:
+        raise BadInput(f"{what}: the frame is empty")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise BadInput(f"{what}: missing column {missing[0]!r} (has {', '.join(map(str, df.columns))})")
+    return df
+
+
+class EvaluateAtEpochEnd(TrainerCallback):
+    """early_stopping_consider_epochs: evaluate (and so check early stopping) at each epoch end."""
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        control.should_evaluate = True
+        return control
+
+
+class TaskModel:
+    """The Simple Transformers shape on the HF Trainer; subclasses say what the task needs."""
+
+    auto_class: Any = None
+    default_metric = "eval_loss"
+    metric_minimize = True
+
+    def __init__(self, model_type: str, model_name_or_path: str, num_labels: int | None = None,
+                 args: dict | None = None, use_cuda: bool = True, cuda_device: int = -1,
+                 **kwargs: Any):
+        import torch
+        from transformers import AutoConfig, AutoTokenizer, set_seed
+
+        self.args = build_args(args)
+        self.model_type = model_type
+        self.path = check_model_path(model_name_or_path)
+        if use_cuda and not torch.cuda.is_available():
+            use_cuda = False  # Simple Transformers raises; a sweep on a CPU host should still run
+        self.use_cuda = use_cuda
+        if cuda_device >= 0 and use_cuda:
+            torch.cuda.set_device(cuda_device)
+        if self.args["manual_seed"] is not None:
+            set_seed(self.args["manual_seed"])
+        self.num_labels = num_labels
+        self._setup_labels(num_labels, kwargs)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(
+                self.path, do_lower_case=self.args["do_lower_case"])
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"model_name_or_path {self.path!r}: cannot load its tokenizer: "
+                           f"{str(exc).splitlines()[0]}") from None
+        config = AutoConfig.from_pretrained(self.path, **self._config_kwargs(),
+                                            **self.args["config"])
+        self.model = self.auto_class.from_pretrained(self.path, config=config)
+        self.results: dict[str, float] = {}
+
+    # --- what subclasses provide -----------------------------------------------------------
+
+    def _setup_labels(self, num_labels: int | None, kwargs: dict) -> None:
+        pass
+
+    def _config_kwargs(self) -> dict:
+        return {}
+
+    def _check_frame(self, df: Any, what: str) -> None:
+        raise NotImplementedError
+
+    def _dataset(self, df: Any, evaluate: bool):
+        raise NotImplementedError
+
+    def _compute_metrics(self, prediction) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _samples(self, limit: int) -> list[tuple]:
+        return []
+
+    def _collator(self):
+        return None
+
+    def _trainer_class(self):
+        from transformers import Trainer
+
+        return Trainer
+
+    # --- the shared verbs --------------------------------------------------------------------
+
+    def train_model(self, train_df: Any, eval_df: Any = None, output_dir: str | None = None,
+                    args: dict | None = None, **kwargs: Any) -> tuple[int, dict[str, float]]:
+        """Fine-tune on ``train_df``; with ``evaluate_during_training``, evaluate on ``eval_df``.
+
+        Returns ``(global_step, results)``; every check on the data runs before training starts.
+        """
+        if args:
+            self.args = build_args(args, base=self.args)
+        self._check_frame(train_df, "train_df")
+        if eval_df is not None:
+            self._check_frame(eval_df, "eval_df")
+        output_dir = output_dir or self.args["output_dir"]
+        self._check_output_dir(output_dir)
+        train_ds = self._dataset(train_df, evaluate=False)
+        eval_ds = self._dataset(eval_df, evaluate=True) if eval_df is not None else None
+        self._eval_df = eval_df
+        with _wandb.session(self.args) as run:
+            trainer = self._make_trainer(output_dir, train_ds, eval_ds, run)
+            outcome = trainer.train()
+            self.results = {"train_loss": float(outcome.training_loss)}
+            if eval_ds is not None:
+                self.results.update(self._evaluate(trainer, eval_df, eval_ds))
+            self._save_best(trainer)
+        return outcome.global_step, self.results
+
+    def _make_trainer(self, output_dir: str, train_ds, eval_ds, run):
+        from transformers import EarlyStoppingCallback
+
+        metric = self.args["early_stopping_metric"] or self.default_metric
+        report_to = ["wandb"] if run is not None else []
+        training_args = training_arguments(
+            self.args, output_dir, report_to=report_to,
+            run_name=getattr(run, "name", None), use_cpu=not self.use_cuda,
+            has_eval=eval_ds is not None, metric_for_best=metric,
+            greater_is_better=not self.args["early_stopping_metric_minimize"])
+        callbacks = []
+        if self.args["use_early_stopping"]:
+            callbacks.append(EarlyStoppingCallback(
+                early_stopping_patience=self.args["early_stopping_patience"],
+                early_stopping_threshold=self.args["early_stopping_delta"]))
+        if self.args["early_stopping_consider_epochs"] and eval_ds is not None:
+            callbacks.append(EvaluateAtEpochEnd())
+        if run is not None and eval_ds is not None:
+            callbacks.append(_wandb.EvalSamplesCallback(self._samples,
+                                                        every=_samples_every()))
+        elif eval_ds is not None:
+            callbacks.append(_wandb.SweepMetricsCallback())
+        trainer_class = self._trainer_class()
+        trainer = trainer_class(model=self.model, args=training_args, train_dataset=train_ds,
+                                eval_dataset=eval_ds, data_collator=self._collator(),
+                                compute_metrics=self._compute_metrics, callbacks=callbacks,
+                                **self._trainer_kwargs())
+        if self.args["evaluate_during_training_verbose"]:
+            from transformers import PrinterCallback
+
+            trainer.add_callback(PrinterCallback())
+        self.trainer = trainer
+        return trainer
+
+    def _trainer_kwargs(self) -> dict:
+        return {}
+
+    def _evaluate(self, trainer, eval_df, eval_ds) -> dict[str, float]:
+        metrics = trainer.evaluate(eval_ds)
+        return {k.removeprefix("eval_"): float(v) for k, v in metrics.items()
+                if isinstance(v, (int, float)) and math.isfinite(v)}
+
+    def _check_output_dir(self, output_dir: str) -> None:
+        folder = Path(output_dir)
+        if folder.is_dir() and any(folder.iterdir()) and not self.args["overwrite_output_dir"]:
+            raise BadInput(f"output_dir {output_dir!r} exists and is not empty; set "
+                           "overwrite_output_dir: true to train into it")
+        if folder.is_dir() and self.args["overwrite_output_dir"]:
+            shutil.rmtree(folder)
+
+    def _save_best(self, trainer) -> None:
+        """Keep the best model (the final one when nothing picked a best) in best_model_dir."""
+        if self.args["no_save"] or not self.args["save_best_model"]:
+            return
+        best_dir = Path(self.args["best_model_dir"])
+        best_dir.mkdir(parents=True, exist_ok=True)
+        trainer.save_model(str(best_dir))
+        self.tokenizer.save_pretrained(str(best_dir))
+        self.best_model_dir = str(best_dir)
+
+    def _predict_logits(self, dataset) -> np.ndarray:
+        from transformers import Trainer, TrainingArguments
+
+        trainer = getattr(self, "trainer", None)
+        if trainer is None:
+            trainer = Trainer(model=self.model, data_collator=self._collator(),
+                              args=TrainingArguments(output_dir=self.args["output_dir"],
+                                                     report_to=[], use_cpu=not self.use_cuda,
+                                                     per_device_eval_batch_size=self.args["eval_batch_size"],
+                                                     disable_tqdm=True))
+            self.trainer = trainer
+        output = trainer.predict(dataset)
+        return output.predictions
+
+
+def _samples_every() -> int:
+    try:
+        return int(os.environ.get("SWEEPER_EVAL_SAMPLES_EVERY", "1"))
+    except ValueError:
+        return 1

@@ -1,0 +1,189 @@
+"""Sequence classification: binary, multi-class and multi-label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
+from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
+
+from ..errors import BadInput
+from ._base import TaskModel, require_columns
+
+
+class _TextDataset:
+    """Tokenised texts (one or a pair) with their labels, for the Trainer."""
+
+    def __init__(self, encodings: dict, labels: Any = None):
+        self.encodings = encodings
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.encodings["input_ids"])
+
+    def __getitem__(self, i: int) -> dict:
+        item = {k: v[i] for k, v in self.encodings.items()}
+        if self.labels is not None:
+            item["labels"] = self.labels[i]
+        return item
+
+
+class ClassificationModel(TaskModel):
+    """Binary and multi-class classification of texts (``text``, or ``text_a`` + ``text_b``).
+
+    >>> # model = ClassificationModel("bert", "path/to/model", num_labels=2, args={...})
+    >>> # model.train_model(train_df); result, outputs, wrong = model.eval_model(eval_df)
+    """
+
+    auto_class = AutoModelForSequenceClassification
+    metric_names = ("accuracy", "f1_macro", "mcc")
+
+    def _setup_labels(self, num_labels, kwargs):
+        self.num_labels = num_labels or 2
+        if self.num_labels < 2:
+            raise BadInput(f"num_labels: must be >= 2 for classification, got {self.num_labels}")
+
+    def _config_kwargs(self) -> dict:
+        return {"num_labels": self.num_labels}
+
+    def _text_columns(self, df: pd.DataFrame) -> tuple[str, ...]:
+        return ("text_a", "text_b") if "text_a" in df.columns else ("text",)
+
+    def _check_frame(self, df: Any, what: str) -> None:
+        columns = self._text_columns(df) if isinstance(df, pd.DataFrame) else ("text",)
+        require_columns(df, (*columns, "labels"), what)
+        labels = df["labels"]
+        bad = [v for v in labels if isinstance(v, bool) or not isinstance(v, (int, np.integer))
+               or not 0 <= int(v) < self.num_labels]
+        if bad:
+            raise BadInput(f"{what}: label {bad[0]!r} is outside 0..{self.num_labels - 1} "
+                           f"(num_labels={self.num_labels})")
+
+    def _encode(self, df: pd.DataFrame) -> dict:
+        columns = self._text_columns(df)
+        texts = [df[c].astype(str).tolist() for c in columns]
+        return self.tokenizer(*texts, truncation=True, max_length=self.args["max_seq_length"])
+
+    def _dataset(self, df: pd.DataFrame, evaluate: bool):
+        return _TextDataset(self._encode(df), [int(v) for v in df["labels"]])
+
+    def _collator(self):
+        return DataCollatorWithPadding(self.tokenizer)
+
+    def _compute_metrics(self, prediction) -> dict[str, float]:
+        logits, labels = prediction.predictions, prediction.label_ids
+        return self._scores(np.argmax(logits, axis=-1), labels)
+
+    def _scores(self, predicted, labels) -> dict[str, float]:
+        return {"accuracy": float(accuracy_score(labels, predicted)),
+                "f1_macro": float(f1_score(labels, predicted, average="macro", zero_division=0)),
+                "mcc": float(matthews_corrcoef(labels, predicted))}
+
+    def eval_model(self, eval_df: pd.DataFrame, **kwargs) -> tuple[dict, np.ndarray, list]:
+        """``(result, model_outputs, wrong_predictions)``, as Simple Transformers returns them."""
+        self._check_frame(eval_df, "eval_df")
+        logits = self._predict_logits(self._dataset(eval_df, evaluate=True))
+        predicted = np.argmax(logits, axis=-1)
+        labels = np.array([int(v) for v in eval_df["labels"]])
+        result = self._scores(predicted, labels)
+        result.update(_confusion(predicted, labels, self.num_labels))
+        wrong = [row for row, p, y in zip(eval_df.to_dict("records"), predicted, labels,
+                                          strict=True) if p != y]
+        return result, logits, wrong
+
+    def predict(self, to_predict: list) -> tuple[list[int], np.ndarray]:
+        """Predicted labels and raw outputs for texts (or ``[text_a, text_b]`` pairs)."""
+        if not to_predict:
+            raise BadInput("to_predict: nothing to predict (an empty list)")
+        if isinstance(to_predict[0], (list, tuple)):
+            df = pd.DataFrame({"text_a": [p[0] for p in to_predict],
+                               "text_b": [p[1] for p in to_predict]})
+        else:
+            df = pd.DataFrame({"text": [str(t) for t in to_predict]})
+        logits = self._predict_logits(_TextDataset(self._encode(df)))
+        return np.argmax(logits, axis=-1).tolist(), logits
+
+    def _samples(self, limit: int) -> list[tuple]:
+        df = getattr(self, "_eval_df", None)
+        if df is None:
+            return []
+        head = df.head(limit)
+        logits = self._predict_logits(self._dataset(head, evaluate=True))
+        return list(zip(head[self._text_columns(head)[0]], np.argmax(logits, axis=-1),
+                        head["labels"], strict=True))
+
+
+def _confusion(predicted, labels, num_labels: int) -> dict[str, int]:
+    if num_labels != 2:
+        return {}
+    return {"tp": int(((predicted == 1) & (labels == 1)).sum()),
+            "tn": int(((predicted == 0) & (labels == 0)).sum()),
+            "fp": int(((predicted == 1) & (labels == 0)).sum()),
+            "fn": int(((predicted == 0) & (labels == 1)).sum())}
+
+
+class MultiLabelClassificationModel(ClassificationModel):
+    """Multi-label classification: ``labels`` is a multi-hot list of length ``num_labels``."""
+
+    metric_names = ("f1_micro", "f1_macro", "exact_match")
+
+    def _setup_labels(self, num_labels, kwargs):
+        if not num_labels or num_labels < 1:
+            raise BadInput("num_labels: a multi-label model needs num_labels (the length of each "
+                           "multi-hot label list)")
+        self.num_labels = num_labels
+        self.threshold = float(kwargs.get("threshold", 0.5))
+
+    def _config_kwargs(self) -> dict:
+        return {"num_labels": self.num_labels, "problem_type": "multi_label_classification"}
+
+    def _check_frame(self, df: Any, what: str) -> None:
+        require_columns(df, (*(self._text_columns(df) if isinstance(df, pd.DataFrame)
+                               else ("text",)), "labels"), what)
+        for i, value in enumerate(df["labels"]):
+            values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else None
+            if values is None or len(values) != self.num_labels or any(
+                    v not in (0, 1) for v in values):
+                raise BadInput(f"{what}: row {i}: labels must be a list of {self.num_labels} "
+                               f"zeros and ones, got {value!r}")
+
+    def _dataset(self, df: pd.DataFrame, evaluate: bool):
+        return _TextDataset(self._encode(df), [[float(v) for v in row] for row in df["labels"]])
+
+    def _compute_metrics(self, prediction) -> dict[str, float]:
+        probabilities = 1 / (1 + np.exp(-prediction.predictions))
+        return self._scores((probabilities >= self.threshold).astype(int),
+                            prediction.label_ids.astype(int))
+
+    def _scores(self, predicted, labels) -> dict[str, float]:
+        return {"f1_micro": float(f1_score(labels, predicted, average="micro", zero_division=0)),
+                "f1_macro": float(f1_score(labels, predicted, average="macro", zero_division=0)),
+                "exact_match": float(accuracy_score(labels, predicted))}
+
+    def eval_model(self, eval_df: pd.DataFrame, **kwargs) -> tuple[dict, np.ndarray, list]:
+        self._check_frame(eval_df, "eval_df")
+        logits = self._predict_logits(self._dataset(eval_df, evaluate=True))
+        probabilities = 1 / (1 + np.exp(-logits))
+        predicted = (probabilities >= self.threshold).astype(int)
+        labels = np.array([list(map(int, row)) for row in eval_df["labels"]])
+        wrong = [row for row, p, y in zip(eval_df.to_dict("records"), predicted, labels,
+                                          strict=True) if (p != y).any()]
+        return self._scores(predicted, labels), probabilities, wrong
+
+    def predict(self, to_predict: list) -> tuple[list[list[int]], np.ndarray]:
+        if not to_predict:
+            raise BadInput("to_predict: nothing to predict (an empty list)")
+        df = pd.DataFrame({"text": [str(t) for t in to_predict]})
+        logits = self._predict_logits(_TextDataset(self._encode(df)))
+        probabilities = 1 / (1 + np.exp(-logits))
+        return (probabilities >= self.threshold).astype(int).tolist(), probabilities
+
+    def _samples(self, limit: int) -> list[tuple]:
+        df = getattr(self, "_eval_df", None)
+        if df is None:
+            return []
+        head = df.head(limit)
+        predicted, _ = self.predict(head["text"].tolist())
+        return list(zip(head["text"], predicted, head["labels"], strict=True))
