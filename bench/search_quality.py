@@ -158,6 +158,12 @@ def _job(args):
     return problem.name, method, seed, regrets, time.perf_counter() - start
 
 
+def _collect(results: dict, seconds: dict, entry: dict) -> None:
+    results.setdefault(entry["problem"], {}).setdefault(entry["method"], {})[entry["seed"]] = \
+        entry["regrets"]
+    seconds[entry["method"]] = seconds.get(entry["method"], 0.0) + entry["seconds"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
@@ -168,14 +174,31 @@ def main() -> None:
     args = parser.parse_args()
     methods = args.methods.split(",")
     names = [p.name for p in problems()]
-    jobs = [(i, m, s, args.runs) for i in range(len(names)) for m in methods
-            for s in range(args.seeds)]
     results: dict = {}
     seconds: dict = {}
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for name, method, seed, regrets, took in pool.imap_unordered(_job, jobs):
-            results.setdefault(name, {}).setdefault(method, {})[seed] = regrets
-            seconds[method] = seconds.get(method, 0.0) + took
+    # Each finished trajectory is appended to a journal, so an interrupted run resumes.
+    journal = Path(args.out).with_suffix(".journal.jsonl")
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    done = set()
+    if journal.exists():
+        for line in journal.read_text().splitlines():
+            entry = json.loads(line)
+            if entry["runs"] == args.runs:
+                done.add((entry["problem"], entry["method"], entry["seed"]))
+                _collect(results, seconds, entry)
+    jobs = [(i, m, s, args.runs) for i, n in enumerate(names) for m in methods
+            for s in range(args.seeds) if (n, m, s) not in done]
+    print(f"{len(done)} trajectories from {journal}, {len(jobs)} to run", flush=True)
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool, \
+            journal.open("a") as out:
+        for k, (name, method, seed, regrets, took) in enumerate(pool.imap_unordered(_job, jobs), 1):
+            entry = {"problem": name, "method": method, "seed": seed, "runs": args.runs,
+                     "regrets": regrets, "seconds": took}
+            out.write(json.dumps(entry) + "\n")
+            out.flush()
+            _collect(results, seconds, entry)
+            if k % 10 == 0 or k == len(jobs):
+                print(f"  {k}/{len(jobs)} trajectories", flush=True)
     checkpoints = [c for c in CHECKPOINTS if c <= args.runs]
     table: dict = {}
     for name in names:

@@ -11,12 +11,27 @@ from collections import Counter
 
 from . import spec
 from .backends import Backend, RunInfo, SweepInfo
+from .controller import flatten
+from .spec import _params as spec_params
 
 
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def swept(sweep: SweepInfo) -> list[str]:
+    """The parameters the sweep varies (constants left out), as dotted names."""
+    return [name for _, name, p in spec_params.walk(sweep.config["parameters"])
+            if p.get("distribution") != "constant"]
+
+
+def swept_params_text(sweep: SweepInfo, run: RunInfo | None) -> str:
+    if run is None:
+        return ""
+    flat = flatten(run.params)
+    return ", ".join(f"{k}={_fmt(flat[k])}" for k in swept(sweep) if k in flat)
 
 
 def planned_runs(sweep: SweepInfo) -> int | None:
@@ -40,8 +55,7 @@ def progress_line(sweep: SweepInfo, runs: list[RunInfo]) -> str:
     metric = sweep.metric
     if metric and sweep.best_run:
         best = next((r for r in runs if r.name == sweep.best_run), None)
-        params = ", ".join(f"{k}={_fmt(v)}" for k, v in (best.params if best else {}).items())
-        text += f"; best {metric['name']}={_fmt(sweep.best_value)} ({params})"
+        text += f"; best {metric['name']}={_fmt(sweep.best_value)} ({swept_params_text(sweep, best)})"
     return text
 
 
@@ -59,11 +73,12 @@ def ranked_table(sweep: SweepInfo, runs: list[RunInfo], top: int = 10) -> list[s
     best = ranked(sweep, runs, top)
     if not best:
         return ["no run reported the metric" if sweep.metric else "the sweep has no metric"]
-    keys = sorted({k for r in best for k in r.params})
+    keys = swept(sweep)
     rows = [["#", "run", "state", sweep.metric["name"], *keys]]
     for i, r in enumerate(best, 1):
+        flat = flatten(r.params)
         rows.append([str(i), r.name, r.state, _fmt(r.metric_best),
-                     *[_fmt(r.params.get(k, "-")) for k in keys]])
+                     *[_fmt(flat.get(k, "-")) for k in keys]])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
 

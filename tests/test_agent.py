@@ -286,17 +286,22 @@ def test_pause_from_a_second_terminal_holds_new_runs(work):
     sweep_id = _slow_sweep("pause", [1, 2], steps=80)
     runner = subprocess.Popen([str(Path(sys.executable).with_name("sweeper")), "agent", sweep_id],
                               cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _wait_for(lambda: next(work.glob(".sweeper/runs/*/*/pid"), None), what="run start")
-    assert sweeper_process("pause", sweep_id, cwd=work).returncode == 0
-    backend = open_backend()
-    assert backend.runs(sweep_id)[0].state == "running"  # paused while the first run ran
-    _wait_for(lambda: backend.runs(sweep_id)[0].state == "finished", what="first run to end")
-    time.sleep(2.0)
-    assert len(backend.runs(sweep_id)) == 1  # paused: no new run
-    assert sweeper_process("resume", sweep_id, cwd=work).returncode == 0
-    out, _ = runner.communicate(timeout=120)
-    assert runner.returncode == 0, out
-    assert [r.state for r in backend.runs(sweep_id)] == ["finished", "finished"]
+    try:
+        _wait_for(lambda: next(work.glob(".sweeper/runs/*/*/pid"), None), what="run start")
+        assert sweeper_process("pause", sweep_id, cwd=work).returncode == 0
+        backend = open_backend()
+        assert backend.runs(sweep_id)[0].state == "running"  # paused while the first run ran
+        _wait_for(lambda: backend.runs(sweep_id)[0].state == "finished", what="first run to end")
+        time.sleep(2.0)
+        assert len(backend.runs(sweep_id)) == 1  # paused: no new run
+        assert sweeper_process("resume", sweep_id, cwd=work).returncode == 0
+        out, _ = runner.communicate(timeout=120)
+        assert runner.returncode == 0, out
+        assert [r.state for r in backend.runs(sweep_id)] == ["finished", "finished"]
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
 
 
 def test_function_agent_runs_in_process_like_wandb_agent(work):

@@ -9,6 +9,7 @@ import click
 
 from .. import spec
 from ..backends import TRANSITIONS, Backend, SweepInfo, open_backend
+from ..progress import swept_params_text
 
 storage_option = click.option(
     "--storage", envvar="SWEEPER_STORAGE", default=None, metavar="URL",
@@ -68,9 +69,8 @@ def status(sweep_id: str, storage: str | None) -> None:
     metric = sweep.metric
     if metric and sweep.best_run:
         best = next((r for r in runs if r.name == sweep.best_run), None)
-        params = ", ".join(f"{k}={_fmt(v)}" for k, v in (best.params if best else {}).items())
         click.echo(f"best: {metric['name']} = {_fmt(sweep.best_value)} ({metric['goal']}) "
-                   f"in {sweep.best_run}: {params}")
+                   f"in {sweep.best_run}: {swept_params_text(sweep, best)}")
     if runs:
         rows = [("RUN", "STATE", "METRIC", "STEPS", "RUNTIME", "LOG")]
         for r in runs:

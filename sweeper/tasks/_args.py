@@ -58,7 +58,9 @@ def training_arguments(args: dict[str, Any], output_dir: str, *, report_to: list
     eval_strategy = "steps" if evaluate else "no"  # epoch ends: see EvaluateAtEpochEnd
     if args["no_save"]:
         save_strategy, save_steps = "no", None
-    elif evaluate and args["save_eval_checkpoints"]:
+    elif evaluate and (args["save_eval_checkpoints"] or args["save_best_model"]
+                       or args["use_early_stopping"]):
+        # Picking the best model needs a checkpoint at every evaluation (at most 2 are kept).
         save_strategy, save_steps = "steps", args["evaluate_during_training_steps"]
     elif args["save_model_every_epoch"]:
         save_strategy, save_steps = "epoch", None

@@ -57,8 +57,11 @@ class TaskModel:
     """The Simple Transformers shape on the HF Trainer; subclasses say what the task needs."""
 
     auto_class: Any = None
+    # What picks the best model and drives early stopping when the args leave it at eval_loss
+    # and the task's evaluation computes no loss.
     default_metric = "eval_loss"
     metric_minimize = True
+    evaluates_loss = True
 
     def __init__(self, model_type: str, model_name_or_path: str, num_labels: int | None = None,
                  args: dict | None = None, use_cuda: bool = True, cuda_device: int = -1,
@@ -147,13 +150,16 @@ class TaskModel:
     def _make_trainer(self, output_dir: str, train_ds, eval_ds, run):
         from transformers import EarlyStoppingCallback
 
-        metric = self.args["early_stopping_metric"] or self.default_metric
+        metric = self.args["early_stopping_metric"]
+        minimize = self.args["early_stopping_metric_minimize"]
+        if metric == "eval_loss" and not self.evaluates_loss:
+            metric, minimize = self.default_metric, self.metric_minimize
         report_to = ["wandb"] if run is not None else []
         training_args = training_arguments(
             self.args, output_dir, report_to=report_to,
             run_name=getattr(run, "name", None), use_cpu=not self.use_cuda,
             has_eval=eval_ds is not None, metric_for_best=metric,
-            greater_is_better=not self.args["early_stopping_metric_minimize"])
+            greater_is_better=not minimize)
         callbacks = []
         if self.args["use_early_stopping"]:
             callbacks.append(EarlyStoppingCallback(
@@ -205,18 +211,18 @@ class TaskModel:
         self.best_model_dir = str(best_dir)
 
     def _predict_logits(self, dataset) -> np.ndarray:
+        """Raw outputs for a dataset, through a Trainer of its own: prediction reports to no one
+        (the training Trainer's W&B callback would log it as test metrics)."""
         from transformers import Trainer, TrainingArguments
 
-        trainer = getattr(self, "trainer", None)
-        if trainer is None:
-            trainer = Trainer(model=self.model, data_collator=self._collator(),
-                              args=TrainingArguments(output_dir=self.args["output_dir"],
-                                                     report_to=[], use_cpu=not self.use_cuda,
-                                                     per_device_eval_batch_size=self.args["eval_batch_size"],
-                                                     disable_tqdm=True))
-            self.trainer = trainer
-        output = trainer.predict(dataset)
-        return output.predictions
+        if getattr(self, "_predictor", None) is None:
+            self._predictor = Trainer(
+                model=self.model, data_collator=self._collator(),
+                args=TrainingArguments(output_dir=self.args["output_dir"], report_to=[],
+                                       use_cpu=not self.use_cuda, disable_tqdm=True,
+                                       per_device_eval_batch_size=self.args["eval_batch_size"]))
+        self._predictor.callback_handler.callbacks = []
+        return self._predictor.predict(dataset).predictions
 
 
 def _samples_every() -> int:

@@ -79,6 +79,7 @@ class QuestionAnsweringModel(TaskModel):
 
     auto_class = AutoModelForQuestionAnswering
     metric_names = ("exact_match", "f1")
+    default_metric, metric_minimize, evaluates_loss = "f1", False, False
 
     def _setup_labels(self, num_labels, kwargs):
         self.doc_stride = int(kwargs.get("doc_stride", 0)) or None
