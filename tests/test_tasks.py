@@ -261,3 +261,34 @@ def test_the_entrypoint_refuses_an_unknown_config_key(tmp_path):
     assert proc.returncode == 2
     assert "config.learnin_rate: unknown task arg; did you mean learning_rate?" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_features_are_cached_and_reused_as_the_args_say(tiny_model, in_tmp):
+    args = {**FAST, "num_train_epochs": 1, "no_save": True, "cache_dir": "features/",
+            "reprocess_input_data": False, "use_cached_eval_features": True}
+    model = ClassificationModel("bert", tiny_model, num_labels=2, args=args)
+    model.train_model(sentiment(24), eval_df=sentiment(12))
+    cached = sorted(p.name for p in (in_tmp / "features").iterdir())
+    assert len(cached) == 2 and cached[0].startswith("ClassificationModel-eval-")
+    stamps = {p: p.stat().st_mtime_ns for p in (in_tmp / "features").iterdir()}
+    model.train_model(sentiment(24), eval_df=sentiment(12))  # reused, not rewritten
+    assert {p: p.stat().st_mtime_ns for p in (in_tmp / "features").iterdir()} == stamps
+    model.train_model(sentiment(30))  # other data: another entry
+    assert len(list((in_tmp / "features").iterdir())) == 3
+    fresh = ClassificationModel("bert", tiny_model, num_labels=2,
+                                args={**args, "no_cache": True, "cache_dir": "nothing/"})
+    fresh.train_model(sentiment(24))
+    assert not (in_tmp / "nothing").exists()
+
+
+def test_tensorboard_dir_needs_tensorboard(tiny_model, in_tmp):
+    from transformers.integrations import is_tensorboard_available
+
+    model = ClassificationModel("bert", tiny_model, num_labels=2,
+                                args={**FAST, "tensorboard_dir": "tb/", "no_save": True})
+    if is_tensorboard_available():
+        model.train_model(sentiment(12))
+        assert any((in_tmp / "tb").iterdir())
+    else:
+        with pytest.raises(BadInput, match="tensorboard_dir: TensorBoard logging needs"):
+            model.train_model(sentiment(12))

@@ -108,6 +108,14 @@ def training_arguments(args: dict[str, Any], output_dir: str, *, report_to: list
         dataloader_num_workers=0,
         **precision(args) if not use_cpu else {"fp16": False, "bf16": False},
     )
+    if args["tensorboard_dir"]:
+        from transformers.integrations import is_tensorboard_available
+
+        if not is_tensorboard_available():
+            raise BadInput("args.tensorboard_dir: TensorBoard logging needs the tensorboard "
+                           "package (pip install tensorboard)")
+        kwargs["report_to"] = [*report_to, "tensorboard"]
+        os.environ["TENSORBOARD_LOGGING_DIR"] = args["tensorboard_dir"]
     if args["local_rank"] != -1:
         os.environ.setdefault("LOCAL_RANK", str(args["local_rank"]))
     return TrainingArguments(**kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -13,7 +14,7 @@ import pandas as pd
 from transformers import TrainerCallback
 
 from ..errors import BadInput
-from . import _wandb
+from . import _features, _wandb
 from ._args import build_args, training_arguments
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spiece.model",
@@ -70,6 +71,7 @@ class TaskModel:
         from transformers import AutoConfig, AutoTokenizer, set_seed
 
         self.args = build_args(args)
+        _features.configure_workers(self.args)
         self.model_type = model_type
         self.path = check_model_path(model_name_or_path)
         if use_cuda and not torch.cuda.is_available():
@@ -120,6 +122,19 @@ class TaskModel:
 
         return Trainer
 
+    def _cache_key(self, data: Any) -> list:
+        """What shapes the features: the data, the tokenizer and the feature args."""
+        if isinstance(data, pd.DataFrame):
+            fingerprint = int(pd.util.hash_pandas_object(data.astype(str), index=False).sum())
+        else:
+            fingerprint = json.dumps(data, sort_keys=True, default=str)
+        return [type(self).__name__, self.path, self.args["max_seq_length"],
+                self.args["do_lower_case"], getattr(self, "num_labels", None), fingerprint]
+
+    def _features(self, data: Any, evaluate: bool, build):
+        return _features.cached(self.args, type(self).__name__, self._cache_key(data), evaluate,
+                                build)
+
     # --- the shared verbs --------------------------------------------------------------------
 
     def train_model(self, train_df: Any, eval_df: Any = None, output_dir: str | None = None,
@@ -141,6 +156,7 @@ class TaskModel:
         with _wandb.session(self.args) as run:
             trainer = self._make_trainer(output_dir, train_ds, eval_ds, run)
             outcome = trainer.train()
+            self.train_metrics = dict(outcome.metrics)
             self.results = {"train_loss": float(outcome.training_loss)}
             if eval_ds is not None:
                 self.results.update(self._evaluate(trainer, eval_df, eval_ds))

@@ -10,6 +10,7 @@ from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from ..errors import BadInput
+from . import _features
 from ._base import TaskModel, require_columns
 
 
@@ -63,11 +64,20 @@ class ClassificationModel(TaskModel):
 
     def _encode(self, df: pd.DataFrame) -> dict:
         columns = self._text_columns(df)
-        texts = [df[c].astype(str).tolist() for c in columns]
-        return self.tokenizer(*texts, truncation=True, max_length=self.args["max_seq_length"])
+        rows = list(zip(*[df[c].astype(str).tolist() for c in columns], strict=True))
+
+        def convert(chunk: list) -> dict:
+            return self.tokenizer(*[list(col) for col in zip(*chunk, strict=True)],
+                                  truncation=True, max_length=self.args["max_seq_length"])
+
+        return _features.in_chunks(convert, rows, self.args["multiprocessing_chunksize"])
 
     def _dataset(self, df: pd.DataFrame, evaluate: bool):
-        return _TextDataset(self._encode(df), [int(v) for v in df["labels"]])
+        encodings = self._features(df, evaluate, lambda: self._encode(df))
+        return _TextDataset(encodings, self._labels_of(df))
+
+    def _labels_of(self, df: pd.DataFrame) -> list:
+        return [int(v) for v in df["labels"]]
 
     def _collator(self):
         return DataCollatorWithPadding(self.tokenizer)
@@ -149,8 +159,8 @@ class MultiLabelClassificationModel(ClassificationModel):
                 raise BadInput(f"{what}: row {i}: labels must be a list of {self.num_labels} "
                                f"zeros and ones, got {value!r}")
 
-    def _dataset(self, df: pd.DataFrame, evaluate: bool):
-        return _TextDataset(self._encode(df), [[float(v) for v in row] for row in df["labels"]])
+    def _labels_of(self, df: pd.DataFrame) -> list:
+        return [[float(v) for v in row] for row in df["labels"]]
 
     def _compute_metrics(self, prediction) -> dict[str, float]:
         probabilities = 1 / (1 + np.exp(-prediction.predictions))

@@ -71,9 +71,12 @@ class NERModel(TaskModel):
         return encodings, aligned
 
     def _dataset(self, df: pd.DataFrame, evaluate: bool):
-        words, tags = self._sentences(df)
-        encodings, labels = self._encode(words, tags)
-        return _TextDataset(encodings, labels)
+        def build():
+            words, tags = self._sentences(df)
+            encodings, labels = self._encode(words, tags)
+            return _TextDataset(dict(encodings), labels)
+
+        return self._features(df, evaluate, build)
 
     def _collator(self):
         return DataCollatorForTokenClassification(self.tokenizer)

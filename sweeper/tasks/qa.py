@@ -105,7 +105,7 @@ class QuestionAnsweringModel(TaskModel):
     def _stride(self) -> int:
         return self.doc_stride or max(16, self.args["max_seq_length"] // 4)
 
-    def _features(self, data: list, train: bool):
+    def _windows(self, data: list, train: bool):
         questions, contexts, ids, answers = [], [], [], []
         for item in data:
             for qa in item["qas"]:
@@ -144,7 +144,7 @@ class QuestionAnsweringModel(TaskModel):
         return dataset
 
     def _dataset(self, data: list, evaluate: bool):
-        return self._features(data, train=not evaluate)
+        return self._features(data, evaluate, lambda: self._windows(data, train=not evaluate))
 
     def _collator(self):
         return DataCollatorWithPadding(self.tokenizer)
@@ -191,7 +191,7 @@ class QuestionAnsweringModel(TaskModel):
     def eval_model(self, eval_data: list, **kwargs) -> tuple[dict, dict, list]:
         """``(result, answers by question id, wrong predictions)``."""
         self._check_frame(eval_data, "eval_data")
-        dataset = self._features(eval_data, train=False)
+        dataset = self._windows(eval_data, train=False)
         texts, _ = self._answers(dataset, self._predict_logits(dataset))
         gold = {qid: [a["text"] for a in answers] or [""]
                 for qid, answers in zip(dataset.ids, dataset.answers, strict=True)}
@@ -202,7 +202,7 @@ class QuestionAnsweringModel(TaskModel):
     def predict(self, to_predict: list, n_best_size: int | None = None) -> tuple[list, list]:
         """``([{"id", "answer"}], [{"id", "probability"}])`` for ``{context, qas}`` items."""
         self._check_frame(to_predict, "to_predict", need_answers=False)
-        dataset = self._features(to_predict, train=False)
+        dataset = self._windows(to_predict, train=False)
         texts, scores = self._answers(dataset, self._predict_logits(dataset))
         return ([{"id": q, "answer": [t]} for q, t in texts.items()],
                 [{"id": q, "probability": [scores[q]]} for q in texts])

@@ -1,0 +1,49 @@
+"""Analysis of a sweep: its runs as a DataFrame, seed-aware ranking, and promotion of the best
+run's checkpoint to a model registry."""
+
+from __future__ import annotations
+
+from .. import registry
+from ..backends import Backend
+from ..errors import BadInput
+from ._frame import frame, parameter_columns, runs
+from ._rank import SEED_PARAMS, failed, rank
+
+
+def best_run(df) -> dict:
+    """The best ranked run (a row as a dict); BadInput when no run can be ranked."""
+    goal = df.attrs.get("sweep", {}).get("goal", "minimize")
+    scored = df[df["state"].isin(("finished", "stopped")) & df["metric_best"].notna()]
+    if scored.empty:
+        raise BadInput("no finished run reported the sweep's metric; nothing to promote")
+    index = scored["metric_best"].idxmax() if goal == "maximize" else scored["metric_best"].idxmin()
+    return scored.loc[index].to_dict()
+
+
+def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (),
+            run: str | None = None, storage: str | None = None,
+            backend: Backend | None = None, registry_dir: str | None = None) -> registry.Version:
+    """Register the best run's best checkpoint (or ``run``'s) as a new version of ``name``."""
+    df = runs(sweep_id, storage=storage, backend=backend)
+    info = df.attrs["sweep"]
+    if run is not None:
+        rows = df[df["name"] == run]
+        if rows.empty:
+            raise BadInput(f"no run {run!r} in sweep {info['id']}")
+        chosen = rows.iloc[0].to_dict()
+        if chosen["state"] not in ("finished", "stopped"):
+            raise BadInput(f"run {run!r} is {chosen['state']}; only finished runs are promoted")
+    else:
+        chosen = best_run(df)
+    checkpoint = chosen.get("checkpoint")
+    if not isinstance(checkpoint, str) or not checkpoint:
+        raise BadInput(f"run {chosen['name']!r} recorded no checkpoint (its summary has no "
+                       "'checkpoint'); nothing to promote")
+    params = {c: chosen[c] for c in parameter_columns(df) if c in chosen}
+    metadata = {"sweep": info["id"], "sweep_name": info["name"], "run": chosen["name"],
+                "metric": info["metric"], "value": chosen["metric_best"], "config": params}
+    return registry.promote(checkpoint, name or info["name"], aliases, metadata, registry_dir)
+
+
+__all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "parameter_columns", "promote", "rank",
+           "runs"]

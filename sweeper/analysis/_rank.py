@@ -1,0 +1,65 @@
+"""Ranking configurations by the sweep's metric, seeds grouped, failures listed apart."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from scipy import stats
+
+from ._frame import parameter_columns
+
+# Parameters that vary the randomness, not the configuration.
+SEED_PARAMS = ("manual_seed", "seed", "random_seed")
+RANKED_STATES = ("finished", "stopped")
+
+
+def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -> pd.DataFrame:
+    """Configurations best first: runs differing only in seed are one configuration, with its
+    ``n``, ``mean``, ``std`` and 95% interval (``ci_low``, ``ci_high``, Student's t).
+
+    Only finished (or hyperband-stopped) runs with a metric are ranked; :func:`failed` lists the
+    rest. ``ranked.attrs["top_two_distinguishable"]`` says whether the 95% intervals of the first
+    two configurations are apart (False when they overlap, None when fewer than two have n >= 2).
+    """
+    info = df.attrs.get("sweep", {})
+    metric = metric or "metric_best"
+    goal = goal or info.get("goal", "minimize")
+    scored = df[df["state"].isin(RANKED_STATES) & df[metric].notna()]
+    params = [c for c in parameter_columns(df) if c not in SEED_PARAMS]
+    if scored.empty:
+        ranked = pd.DataFrame(columns=[*params, "n", "mean", "std", "ci_low", "ci_high", "best",
+                                       "runs"])
+        ranked.attrs["top_two_distinguishable"] = None
+        return ranked
+    keyed = scored.assign(_config=scored[params].astype(str).agg("|".join, axis=1)
+                          if params else "all")
+    rows = []
+    for _, group in keyed.groupby("_config", sort=False):
+        values = group[metric].astype(float)
+        n = len(values)
+        mean = float(values.mean())
+        std = float(values.std(ddof=1)) if n > 1 else float("nan")
+        half = (float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)) if n > 1 else float("nan")
+        best = float(values.max() if goal == "maximize" else values.min())
+        rows.append({**{p: group[p].iloc[0] for p in params}, "n": n, "mean": mean, "std": std,
+                     "ci_low": mean - half, "ci_high": mean + half, "best": best,
+                     "runs": ", ".join(group["name"])})
+    ranked = pd.DataFrame(rows).sort_values("mean", ascending=goal != "maximize",
+                                            ignore_index=True)
+    ranked.index = ranked.index + 1
+    ranked.attrs["top_two_distinguishable"] = _apart(ranked)
+    ranked.attrs["metric"], ranked.attrs["goal"] = info.get("metric", metric), goal
+    return ranked
+
+
+def _apart(ranked: pd.DataFrame) -> bool | None:
+    if len(ranked) < 2 or ranked["n"].iloc[:2].min() < 2:
+        return None
+    first, second = ranked.iloc[0], ranked.iloc[1]
+    return bool(first["ci_low"] > second["ci_high"] or second["ci_low"] > first["ci_high"])
+
+
+def failed(df: pd.DataFrame) -> pd.DataFrame:
+    """Runs that failed, crashed or were killed: never ranked as if they scored anything."""
+    return df[df["state"].isin(("failed", "crashed", "killed"))]

@@ -1,0 +1,112 @@
+"""Commands on a sweep's results: results, promote, registry."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+from .. import analysis, registry
+from ._sweep_commands import backend_for, storage_option
+
+
+def _clean(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+@click.command()
+@click.argument("sweep_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=None, help="Only the best K.")
+@storage_option
+def results(sweep_id: str, fmt: str, top: int | None, storage: str | None) -> None:
+    """The sweep's runs: a ranked table of configurations, or every run as csv/json."""
+    df = analysis.runs(sweep_id, backend=backend_for(storage, create=False))
+    info = df.attrs["sweep"]
+    params = analysis.parameter_columns(df)
+    if fmt == "json":
+        out = []
+        goal = info["goal"]
+        ordered = df.sort_values("metric_best", ascending=goal != "maximize", na_position="last")
+        for _, row in (ordered.head(top) if top else ordered).iterrows():
+            out.append({"name": row["name"], "state": row["state"],
+                        "config": {p: _clean(row[p]) for p in params},
+                        "summary": {c.removeprefix("summary."): _clean(row[c])
+                                    for c in df.columns if c.startswith("summary.")
+                                    and _clean(row[c]) is not None},
+                        "metric_best": _clean(row["metric_best"]),
+                        "runtime": _clean(row["runtime"]), "steps": int(row["steps"]),
+                        "checkpoint": _clean(row["checkpoint"])})
+        click.echo(json.dumps(out, indent=2, default=str))
+        return
+    if fmt == "csv":
+        click.echo(df.drop(columns=[c for c in ("history",) if c in df]).to_csv(index=False),
+                   nl=False)
+        return
+    ranked = analysis.rank(df)
+    click.echo(f"sweep {info['id']} ({info['name']}): {len(df)} runs, metric {info['metric']} "
+               f"({info['goal']})")
+    if ranked.empty:
+        click.echo("no finished run reported the metric")
+    else:
+        shown = ranked.head(top) if top else ranked
+        constant = [c for c in params if c in shown and df[c].astype(str).nunique() <= 1]
+        click.echo(shown.drop(columns=["runs", *constant]).to_string(
+            float_format=lambda v: f"{v:.4g}"))
+        apart = ranked.attrs.get("top_two_distinguishable")
+        if apart is False:
+            click.echo("the top two configurations are not distinguishable (their 95% intervals "
+                       "overlap)")
+    bad = analysis.failed(df)
+    if len(bad):
+        click.echo(f"not ranked: {len(bad)} runs " + ", ".join(
+            f"{r['name']} ({r['state']})" for _, r in bad.iterrows()))
+
+
+@click.command()
+@click.argument("sweep_id")
+@click.option("--name", default=None, help="Registered model name (default: the sweep's name).")
+@click.option("--alias", "aliases", multiple=True, help="Alias to point at it (repeatable).")
+@click.option("--run", default=None, help="Promote this run instead of the best.")
+@storage_option
+def promote(sweep_id: str, name: str | None, aliases: tuple[str, ...], run: str | None,
+            storage: str | None) -> None:
+    """Register the best run's best checkpoint as a new version of a model."""
+    version = analysis.promote(sweep_id, name=name, aliases=aliases, run=run,
+                               backend=backend_for(storage, create=False))
+    verb = "registered" if version.created else "already registered as"
+    click.echo(f"{verb} {version.name}:{version.version} (aliases: {', '.join(version.aliases)}) "
+               f"from run {version.metadata.get('run')}")
+    click.echo(str(version.path))
+
+
+@click.group(name="registry")
+def registry_group() -> None:
+    """The local model registry (.sweeper/registry, or SWEEPER_REGISTRY)."""
+
+
+@registry_group.command(name="list")
+def registry_list() -> None:
+    """Registered models."""
+    for name in registry.models():
+        versions = registry.show(name)
+        click.echo(f"{name}  {len(versions)} version{'s' if len(versions) != 1 else ''}")
+
+
+@registry_group.command(name="show")
+@click.argument("reference")
+def registry_show(reference: str) -> None:
+    """A model's versions, or the folder of NAME:ALIAS."""
+    if ":" in reference:
+        click.echo(str(registry.load(reference)))
+        return
+    for meta in registry.show(reference):
+        click.echo(f"{meta['version']}  {', '.join(meta['aliases']) or '-'}  run {meta.get('run')}"
+                   f"  {meta.get('metric')}={meta.get('value')}")
+
+
+COMMANDS = [results, promote, registry_group]

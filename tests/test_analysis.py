@@ -1,0 +1,117 @@
+"""Analysis: runs as a DataFrame, seed-aware ranking, promotion to the local registry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sweeper import analysis, registry, spec
+from sweeper.backends import open_backend
+from sweeper.errors import BadInput
+
+
+@pytest.fixture
+def sweep(tmp_path, monkeypatch):
+    """A finished sweep: 3 configurations x 2 seeds, one failed run, one crash, checkpoints."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SWEEPER_REGISTRY", str(tmp_path / "registry"))
+    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    info = backend.create_sweep(spec.validate({
+        "name": "s", "program": "x.py", "method": "grid",
+        "metric": {"name": "acc", "goal": "maximize"},
+        "parameters": {"lr": {"values": [0.1, 0.2, 0.3, 0.4]}, "manual_seed": {"values": [1, 2]},
+                       "opt": {"parameters": {"beta": {"value": 0.9}}}}}))
+    agent = backend.register_agent(info.id, "h", 1, None)
+    scores = {(0.1, 1): 0.60, (0.1, 2): 0.62, (0.2, 1): 0.80, (0.2, 2): 0.84,
+              (0.3, 1): 0.70, (0.3, 2): 0.71}
+    for _ in range(8):
+        run = backend.next_run(info.id, agent)
+        key = (run.params["lr"], run.params["manual_seed"])
+        if key in scores:
+            checkpoint = tmp_path / "ckpt" / run.name
+            checkpoint.mkdir(parents=True)
+            (checkpoint / "model.bin").write_bytes(f"{key}".encode())
+            backend.log(run.run_id, [{"acc": scores[key] - 0.1}, {"acc": scores[key]}])
+            backend.finish_run(run.run_id, "finished", {"acc": scores[key],
+                                                        "checkpoint": str(checkpoint)}, 0)
+        else:
+            backend.finish_run(run.run_id, "failed" if key[1] == 1 else "crashed", {}, 1)
+    return backend, info.id
+
+
+def test_runs_has_one_row_per_run_with_params_metrics_and_checkpoint(sweep):
+    backend, sweep_id = sweep
+    df = analysis.runs(sweep_id, backend=backend)
+    assert len(df) == 8
+    for column in ("name", "state", "lr", "manual_seed", "opt.beta", "metric_best", "metric_last",
+                   "summary.acc", "runtime", "steps", "checkpoint", "agent", "device"):
+        assert column in df.columns
+    best = df[df["name"] == "s-3"].iloc[0]
+    assert (best["lr"], best["manual_seed"], best["metric_best"]) == (0.2, 1, 0.80)
+    assert df.attrs["sweep"]["metric"] == "acc"
+
+
+def test_rank_groups_seeds_and_lists_failures_apart(sweep):
+    backend, sweep_id = sweep
+    df = analysis.runs(sweep_id, backend=backend)
+    ranked = analysis.rank(df)
+    assert list(ranked["lr"]) == [0.2, 0.3, 0.1]  # lr 0.4 failed and crashed: not ranked
+    top = ranked.iloc[0]
+    assert top["n"] == 2 and top["mean"] == pytest.approx(0.82)
+    assert top["std"] == pytest.approx(0.028284, rel=1e-4)
+    assert top["ci_low"] < 0.82 < top["ci_high"]
+    assert "manual_seed" not in ranked.columns
+    assert ranked.attrs["top_two_distinguishable"] is False  # n = 2: wide intervals
+    assert sorted(analysis.failed(df)["state"]) == ["crashed", "failed"]
+
+
+def test_promote_registers_versions_with_aliases_and_no_duplicates(sweep):
+    backend, sweep_id = sweep
+    first = analysis.promote(sweep_id, name="clf", aliases=("production",), backend=backend)
+    assert first.created and first.version == "v1"
+    assert first.metadata["run"] == "s-4" and first.metadata["value"] == 0.84
+    assert set(first.aliases) == {"latest", "best", "production"}
+    again = analysis.promote(sweep_id, name="clf", backend=backend)
+    assert not again.created and again.version == "v1"
+    other = analysis.promote(sweep_id, name="clf", run="s-5", aliases=("staging",),
+                             backend=backend)
+    assert other.version == "v2"
+    assert registry.load("clf:production").name == "v1"
+    assert registry.load("clf:latest").name == "v2" == registry.load("clf").name
+    assert (registry.load("clf:production") / "model.bin").read_bytes() == b"(0.2, 2)"
+    meta = registry.show("clf")
+    assert [m["version"] for m in meta] == ["v1", "v2"]
+    assert meta[0]["checksum"] == registry.checksum(registry.load("clf:v1"))
+
+
+def test_promote_refuses_failed_runs_and_runs_without_checkpoint(sweep, tmp_path):
+    backend, sweep_id = sweep
+    with pytest.raises(BadInput, match="is failed; only finished runs are promoted"):
+        analysis.promote(sweep_id, run="s-7", backend=backend)
+    empty = open_backend(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    info = empty.create_sweep(spec.validate({"program": "x.py", "method": "grid",
+                                             "metric": {"name": "acc", "goal": "maximize"},
+                                             "parameters": {"a": {"values": [1]}}}))
+    run = empty.next_run(info.id, empty.register_agent(info.id, "h", 1, None))
+    empty.finish_run(run.run_id, "finished", {"acc": 0.5}, 0)
+    with pytest.raises(BadInput, match="recorded no checkpoint"):
+        analysis.promote(info.id, backend=empty)
+    with pytest.raises(BadInput, match="no registered model 'nope'"):
+        registry.load("nope:production")
+
+
+def test_cli_results_json_and_promote(sweep, run_cli, tmp_path):
+    backend, sweep_id = sweep
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    out = run_cli("results", sweep_id, "--format", "json", "--storage", db)
+    assert out.code == 0
+    rows = json.loads(out.out)
+    assert len(rows) == 8 and rows[0]["name"] == "s-4"
+    assert rows[0]["config"] == {"lr": 0.2, "manual_seed": 2, "opt.beta": 0.9}
+    assert rows[0]["summary"]["acc"] == 0.84
+    table = run_cli("results", sweep_id, "--storage", db)
+    assert "not ranked: 2 runs" in table.out and "not distinguishable" in table.out
+    promoted = run_cli("promote", sweep_id, "--alias", "production", "--storage", db)
+    assert promoted.code == 0 and promoted.out.splitlines()[0].startswith("registered s:v1")
+    assert run_cli("registry", "show", "s:production").out.strip().endswith("s/v1")
