@@ -323,3 +323,22 @@ def test_function_agent_runs_in_process_like_wandb_agent(work):
     runs = backend.runs(sweep.id)
     assert [(r.params["a"], r.state, r.metric_best, r.steps) for r in runs] == [
         (1, "finished", 11, 2), (2, "finished", 21, 2)]
+
+
+def test_after_a_function_agent_wandb_logging_in_the_process_is_untouched(work):
+    import wandb
+
+    backend = open_backend()
+    sweep = backend.create_sweep(spec.validate({
+        "program": "x.py", "method": "grid", "parameters": {"a": {"values": [1]}}}))
+
+    def train():
+        wandb.init()
+        wandb.log({"score": 1})
+        wandb.finish()
+
+    agent(sweep.id, function=train)
+    run = wandb.init(mode="offline")
+    wandb.log({"later": 2})  # no sweep run is open: nothing must reach the sweep, nothing raise
+    run.finish()
+    assert open_backend().runs(sweep.id)[0].steps == 1

@@ -115,3 +115,35 @@ def test_cli_results_json_and_promote(sweep, run_cli, tmp_path):
     promoted = run_cli("promote", sweep_id, "--alias", "production", "--storage", db)
     assert promoted.code == 0 and promoted.out.splitlines()[0].startswith("registered s:v1")
     assert run_cli("registry", "show", "s:production").out.strip().endswith("s/v1")
+
+
+def test_importance_and_plots(sweep, tmp_path):
+    backend, sweep_id = sweep
+    df = analysis.runs(sweep_id, backend=backend, history=True)
+    scores = analysis.importance(df)
+    assert list(scores) == ["lr"] and scores["lr"] == pytest.approx(1.0)  # only lr varies by config
+    written = analysis.plot(df, tmp_path / "plots")
+    assert {p.name for p in written} == {"parallel_coordinates.png", "importance.png",
+                                         "metric_by_step.png", "parameter_vs_metric.png"}
+    for path in written:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_the_notebook_runs_end_to_end(sweep, tmp_path, monkeypatch):
+    import nbclient
+    import nbformat
+
+    from tests.conftest import ROOT
+
+    backend, sweep_id = sweep
+    monkeypatch.setenv("SWEEPER_NOTEBOOK_SWEEP", sweep_id)
+    monkeypatch.setenv("SWEEPER_STORAGE", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("SWEEPER_NOTEBOOK_PLOTS", str(tmp_path / "nb-plots"))
+    monkeypatch.setenv("SWEEPER_NOTEBOOK_MODEL", "from-notebook")
+    notebook = nbformat.read(ROOT / "notebooks" / "sweep_analysis.ipynb", as_version=4)
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum(1 for o in outputs if "image/png" in o.get("data", {})) == 4
+    assert registry.load("from-notebook:candidate").name == "v1"

@@ -205,6 +205,11 @@ def install(sink: Sink) -> None:
     atexit.register(_at_exit)
 
 
+def uninstall() -> None:
+    """Stop mirroring (the patches stay, inert): in-process runs end with this."""
+    _state["sink"] = None
+
+
 def reset() -> None:
     """Forget the current run's rows (between in-process runs)."""
     _state.update(pending={}, pending_step=None, last={}, summary_sent=False, logged=False)

@@ -79,6 +79,7 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
                 _finish_wandb()
                 if not summary:
                     summary.update(wandb_hook._state["last"])
+                wandb_hook.uninstall()
             backend.finish_run(nxt.run_id, state, summary, code, log_path=str(files.log))
             if metric and state == "finished" and metric not in summary:
                 print(f"warning: run {nxt.name} finished without logging the metric {metric!r}")

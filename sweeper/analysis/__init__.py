@@ -7,7 +7,15 @@ from .. import registry
 from ..backends import Backend
 from ..errors import BadInput
 from ._frame import frame, parameter_columns, runs
+from ._importance import importance, varied_parameters
 from ._rank import SEED_PARAMS, failed, rank
+
+
+def plot(df, out):
+    """Write the sweep's plots as PNG files into ``out`` (see ``_plots``); return their paths."""
+    from ._plots import plot_all
+
+    return plot_all(df, out)
 
 
 def best_run(df) -> dict:
@@ -45,5 +53,5 @@ def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (
     return registry.promote(checkpoint, name or info["name"], aliases, metadata, registry_dir)
 
 
-__all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "parameter_columns", "promote", "rank",
-           "runs"]
+__all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "parameter_columns",
+           "plot", "promote", "rank", "runs", "varied_parameters"]

@@ -69,6 +69,17 @@ def results(sweep_id: str, fmt: str, top: int | None, storage: str | None) -> No
 
 @click.command()
 @click.argument("sweep_id")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for PNGs.")
+@storage_option
+def plot(sweep_id: str, out: str, storage: str | None) -> None:
+    """Write the sweep's plots (parallel coordinates, importance, metric by step, parameters)."""
+    df = analysis.runs(sweep_id, backend=backend_for(storage, create=False), history=True)
+    for path in analysis.plot(df, out):
+        click.echo(str(path))
+
+
+@click.command()
+@click.argument("sweep_id")
 @click.option("--name", default=None, help="Registered model name (default: the sweep's name).")
 @click.option("--alias", "aliases", multiple=True, help="Alias to point at it (repeatable).")
 @click.option("--run", default=None, help="Promote this run instead of the best.")
@@ -109,4 +120,4 @@ def registry_show(reference: str) -> None:
                    f"  {meta.get('metric')}={meta.get('value')}")
 
 
-COMMANDS = [results, promote, registry_group]
+COMMANDS = [results, plot, promote, registry_group]
