@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -32,21 +31,23 @@ def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -
                                        "runs"])
         ranked.attrs["top_two_distinguishable"] = None
         return ranked
-    keyed = scored.assign(_config=scored[params].astype(str).agg("|".join, axis=1)
-                          if params else "all")
-    rows = []
-    for _, group in keyed.groupby("_config", sort=False):
-        values = group[metric].astype(float)
-        n = len(values)
-        mean = float(values.mean())
-        std = float(values.std(ddof=1)) if n > 1 else float("nan")
-        half = (float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)) if n > 1 else float("nan")
-        best = float(values.max() if goal == "maximize" else values.min())
-        rows.append({**{p: group[p].iloc[0] for p in params}, "n": n, "mean": mean, "std": std,
-                     "ci_low": mean - half, "ci_high": mean + half, "best": best,
-                     "runs": ", ".join(group["name"])})
-    ranked = pd.DataFrame(rows).sort_values("mean", ascending=goal != "maximize",
-                                            ignore_index=True)
+    # One key per configuration (parameters as text, so lists and None group too).
+    keys = [scored[p].astype(str).rename(f"_key_{i}") for i, p in enumerate(params)] or \
+        [pd.Series("all", index=scored.index, name="_key_all")]
+    grouped = scored.groupby(keys, sort=False)
+    values = grouped[metric]
+    n = values.count().to_numpy()
+    mean = values.mean().to_numpy(dtype=float)
+    std = values.std(ddof=1).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * std / np.sqrt(n),
+                        np.nan)
+    best = (values.max() if goal == "maximize" else values.min()).to_numpy(dtype=float)
+    ranked = grouped[params].first().reset_index(drop=True) if params else pd.DataFrame(
+        index=range(len(n)))
+    ranked = ranked.assign(n=n, mean=mean, std=std, ci_low=mean - half, ci_high=mean + half,
+                           best=best, runs=grouped["name"].agg(", ".join).to_numpy())
+    ranked = ranked.sort_values("mean", ascending=goal != "maximize", ignore_index=True)
     ranked.index = ranked.index + 1
     ranked.attrs["top_two_distinguishable"] = _apart(ranked)
     ranked.attrs["metric"], ranked.attrs["goal"] = info.get("metric", metric), goal
