@@ -196,7 +196,10 @@ def test_sigterm_stops_the_agents_run_cleanly_and_records_it(work):
 
 def test_a_killed_agent_loses_only_its_run_and_a_new_agent_continues(work, monkeypatch):
     monkeypatch.setenv("SWEEPER_HEARTBEAT_TIMEOUT", "2")
-    sweep_id = _slow_sweep("kill", [1, 2, 3], steps=4)
+    sweep_id = open_backend().create_sweep(spec.validate({  # only the first run is long
+        "name": "kill", "program": "slow_steps.py", "method": "grid",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"steps": {"values": [400, 4, 5]}, "delay": {"value": 0.05}}})).id
     storage = os.environ["SWEEPER_STORAGE"]
     doomed = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id, "--storage",
                                storage], cwd=work, stdout=subprocess.DEVNULL,
@@ -205,7 +208,8 @@ def test_a_killed_agent_loses_only_its_run_and_a_new_agent_continues(work, monke
     run_pid = int(_wait_for(lambda: pid_file.read_text(), what="pid"))
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=30)
-    _wait_for(lambda: not _alive(run_pid), timeout=30, what="the orphaned run to end")
+    # The run dies with its agent (it would otherwise train on for 20 s, holding its GPU).
+    _wait_for(lambda: not _alive(run_pid), timeout=5, what="the orphaned run to end")
     time.sleep(2.5)  # past the heartbeat timeout
     proc = sweeper_process("agent", sweep_id, cwd=work)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -341,4 +345,5 @@ def test_after_a_function_agent_wandb_logging_in_the_process_is_untouched(work):
     run = wandb.init(mode="offline")
     wandb.log({"later": 2})  # no sweep run is open: nothing must reach the sweep, nothing raise
     run.finish()
+    wandb.teardown()
     assert open_backend().runs(sweep.id)[0].steps == 1

@@ -46,6 +46,11 @@ def tiny_model(tmp_path_factory) -> str:
 
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
+    """A working directory, and wandb set up afresh from this test's environment (the SDK keeps
+    process-wide settings from its first set-up)."""
+    import wandb
+
+    wandb.teardown()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WANDB_MODE", "disabled")
     monkeypatch.setenv("WANDB_SILENT", "true")
@@ -292,3 +297,19 @@ def test_tensorboard_dir_needs_tensorboard(tiny_model, in_tmp):
     else:
         with pytest.raises(BadInput, match="tensorboard_dir: TensorBoard logging needs"):
             model.train_model(sentiment(12))
+
+
+def test_wandb_log_model_checkpoint_names_checkpoints_as_the_hf_page_does(tiny_model, in_tmp,
+                                                                          monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_LOG_MODEL", "checkpoint")
+    model = ClassificationModel("bert", tiny_model, num_labels=2, args={
+        **FAST, "evaluate_during_training": True, "evaluate_during_training_steps": 2,
+        "num_train_epochs": 1, "wandb_project": "p", "wandb_kwargs": {"name": "ck"}})
+    model.train_model(sentiment(24), eval_df=sentiment(8))
+    assert os.environ["WANDB_LOG_MODEL"] == "checkpoint"  # restored after the Trainer was made
+    (record_file,) = _offline_runs(in_tmp)
+    names = [r.artifact.name for r in records(record_file) if r.WhichOneof("record_type") == "artifact"
+             and r.artifact.type == "model"]
+    assert names.count("checkpoint-ck") >= 2  # one version per checkpoint
+    assert "model-ck" in names  # and the final model

@@ -10,7 +10,27 @@ import os
 import sys
 
 _here = os.path.dirname(os.path.abspath(__file__))
+
+
+def _end_with_the_agent() -> None:
+    """Linux: end this run when the agent that started it dies (even by SIGKILL), so that a
+    killed agent leaves no training process behind holding its GPU."""
+    agent = os.environ.get("SWEEPER_AGENT_PID")
+    if not agent or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+        if os.getppid() != int(agent):  # the agent died before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 if os.environ.get("SWEEPER_METRICS_FILE"):
+    _end_with_the_agent()
     sys.path.insert(0, _here)
     try:
         import wandb_hook

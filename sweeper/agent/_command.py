@@ -102,6 +102,7 @@ def run_env(base: dict[str, str], *, run_id: str, run_name: str, sweep_id: str, 
     env["SWEEPER_RUN_ID"] = run_id
     env["SWEEPER_SWEEP_ID"] = sweep_id
     env["SWEEPER_RUN_DIR"] = str(files.folder)
+    env["SWEEPER_AGENT_PID"] = str(os.getpid())
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(INJECT_DIR), env.get("PYTHONPATH")] if p)
     env["PYTHONUNBUFFERED"] = "1"
     if device is not None:

@@ -87,6 +87,7 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
+        _teardown_wandb()  # wandb's settings were made for the sweep's runs: start afresh
         backend.finish_agent(agent_id)
     return done
 

@@ -189,10 +189,13 @@ class TaskModel:
         elif eval_ds is not None:
             callbacks.append(_wandb.SweepMetricsCallback())
         trainer_class = self._trainer_class()
-        trainer = trainer_class(model=self.model, args=training_args, train_dataset=train_ds,
-                                eval_dataset=eval_ds, data_collator=self._collator(),
-                                compute_metrics=self._compute_metrics, callbacks=callbacks,
-                                **self._trainer_kwargs())
+        with _wandb.hf_log_model_setting() as log_checkpoints:
+            if log_checkpoints and run is not None:
+                callbacks.append(_wandb.CheckpointArtifacts())
+            trainer = trainer_class(model=self.model, args=training_args, train_dataset=train_ds,
+                                    eval_dataset=eval_ds, data_collator=self._collator(),
+                                    compute_metrics=self._compute_metrics, callbacks=callbacks,
+                                    **self._trainer_kwargs())
         if self.args["evaluate_during_training_verbose"]:
             from transformers import PrinterCallback
 

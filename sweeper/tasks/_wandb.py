@@ -82,6 +82,42 @@ class EvalSamplesCallback(TrainerCallback):
             wandb.log({"eval/samples": table}, commit=False)
 
 
+class CheckpointArtifacts(TrainerCallback):
+    """WANDB_LOG_MODEL=checkpoint: each saved checkpoint becomes a version of the model
+    artifact ``checkpoint-{run_name}`` (aliased by step), as the HF integration page names them;
+    the final (or best) model still goes to ``model-{run_name}``."""
+
+    def on_save(self, args, state, control, **kwargs):
+        wandb = _wandb_module()
+        if wandb is None or wandb.run is None or not state.is_world_process_zero:
+            return
+        folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
+        if not os.path.isdir(folder):
+            return
+        name = args.run_name or wandb.run.name or wandb.run.id
+        artifact = wandb.Artifact(f"checkpoint-{name}", type="model",
+                                  metadata={"global_step": state.global_step,
+                                            "epoch": state.epoch})
+        artifact.add_dir(folder)
+        wandb.run.log_artifact(artifact, aliases=[f"step_{state.global_step}", "latest"])
+
+
+@contextmanager
+def hf_log_model_setting():
+    """While the Trainer is made: HF reads WANDB_LOG_MODEL then. For ``checkpoint`` it is told
+    ``end`` (the final model) and CheckpointArtifacts logs the checkpoints under their own name.
+    Yields whether checkpoints are to be logged."""
+    value = os.environ.get("WANDB_LOG_MODEL", "false").lower()
+    if value != "checkpoint":
+        yield False
+        return
+    os.environ["WANDB_LOG_MODEL"] = "end"
+    try:
+        yield True
+    finally:
+        os.environ["WANDB_LOG_MODEL"] = value
+
+
 class SweepMetricsCallback(TrainerCallback):
     """Where the HF WandbCallback is off, still give the sweep one point per evaluation: log the
     evaluation metrics under ``eval/`` through wandb (a local sweep's agent reads them)."""
