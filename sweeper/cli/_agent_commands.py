@@ -65,6 +65,9 @@ def run(file, name, gpus, per_gpu, workers, count, max_failures, grace, storage)
     slots = plan_slots(gpus, per_gpu=per_gpu, workers=workers)  # bad --gpus before creating
     backend = backend_for(storage)
     sweep = backend.create_sweep(config, name=name)
+    if sweep.runs_total or sweep.state != "running":
+        click.echo(f"sweep {sweep.name} exists ({sweep.state}, {sweep.runs_total} runs); it goes "
+                   "on from where it is (--name NAME starts a new sweep)")
     click.echo(f"sweep {sweep.id} ({sweep.name}, {sweep.config['method']}) in {sweep.location}; "
                f"{len(slots)} agent{'s' if len(slots) != 1 else ''}")
     del slots
