@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import re
 from pathlib import PurePath
 from typing import Any
 
@@ -81,7 +82,7 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
     parameters = config.get("parameters")
     if isinstance(parameters, dict) and parameters:
         for path, name, spec in _params.walk(parameters):
-            if not _NAME_OK(name.split(".")[-1]):
+            if not _name_ok(name.split(".")[-1]):
                 errors.append((path, "parameter names start with a letter or _ and hold only "
                                      "letters, digits, _, . and -"))
                 continue
@@ -93,11 +94,7 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
             builtin = targets_builtin_agent(config)
         if builtin:
             errors += _task_arg_problems(parameters)
-        if method in NEEDS_METRIC and not any(
-            isinstance(spec, dict) and _params.infer(path, spec) is not None
-            and _params.infer(path, spec)["distribution"] != "constant"
-            for path, _, spec in _params.walk(parameters)
-        ) and not errors:
+        if method in NEEDS_METRIC and not errors and not _searchable(parameters):
             errors.append(("parameters", f"method {method} needs at least one parameter to "
                                          "search (all are constants)"))
     errors += _cross_field_problems(config)
@@ -132,10 +129,20 @@ def normalise(config: dict) -> dict:
 
 # --- top level -------------------------------------------------------------------------------
 
-def _NAME_OK(name: str) -> bool:
-    import re
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
-    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name) is not None
+
+def _name_ok(name: str) -> bool:
+    return _PARAMETER_NAME.fullmatch(name) is not None
+
+
+def _searchable(parameters: dict) -> bool:
+    """Whether any leaf parameter is more than a constant."""
+    for _, name, spec in _params.walk(parameters):
+        filled = _params.infer(name, spec) if isinstance(spec, dict) else None
+        if filled is not None and filled["distribution"] != "constant":
+            return True
+    return False
 
 
 def _top_level_problems(config: dict) -> list[Problem]:
