@@ -27,10 +27,11 @@ def swept(sweep: SweepInfo) -> list[str]:
             if p.get("distribution") != "constant"]
 
 
-def swept_params_text(sweep: SweepInfo, run: RunInfo | None) -> str:
+def swept_params_text(sweep: SweepInfo, run: RunInfo | dict | None) -> str:
+    """``name=value, ...`` of the parameters the sweep varies, for a run (or its params)."""
     if run is None:
         return ""
-    flat = flatten(run.params)
+    flat = flatten(run if isinstance(run, dict) else run.params)
     return ", ".join(f"{k}={_fmt(flat[k])}" for k in swept(sweep) if k in flat)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..backends import Assignment, Backend
 from ..errors import SweeperError
+from ..progress import swept_params_text
 from . import _command
 from ._execute import Outcome, execute
 
@@ -118,8 +119,7 @@ class Agent:
                                sweep_id=self.sweep.id, sweep_name=self.sweep.name,
                                project=self.sweep.config.get("project"), files=files,
                                device=self.device)
-        self.echo(f"run {run.name} started: "
-                  + ", ".join(f"{k}={_short(v)}" for k, v in run.params.items()))
+        self.echo(f"run {run.name} started: {swept_params_text(self.sweep, run.params)}")
         started = time.monotonic()
         outcome = execute(self.backend, run.run_id, argv, env, files, self.cwd, self.interrupt,
                           self.grace_s, metric)
