@@ -313,3 +313,15 @@ def test_wandb_log_model_checkpoint_names_checkpoints_as_the_hf_page_does(tiny_m
              and r.artifact.type == "model"]
     assert names.count("checkpoint-ck") >= 2  # one version per checkpoint
     assert "model-ck" in names  # and the final model
+
+
+def test_output_dir_is_refused_when_not_empty_and_never_deleted(tiny_model, in_tmp):
+    keep = in_tmp / "outputs" / "mine.txt"
+    keep.parent.mkdir()
+    keep.write_text("not the model's")
+    model = ClassificationModel("bert", tiny_model, num_labels=2,
+                                args={**FAST, "overwrite_output_dir": False})
+    with pytest.raises(BadInput, match="output_dir 'outputs/' exists and is not empty"):
+        model.train_model(sentiment(12))
+    model.train_model(sentiment(12), args={"overwrite_output_dir": True, "no_save": True})
+    assert keep.read_text() == "not the model's"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -212,12 +211,11 @@ class TaskModel:
                 if isinstance(v, (int, float)) and math.isfinite(v)}
 
     def _check_output_dir(self, output_dir: str) -> None:
+        """Refuse a non-empty output_dir unless overwrite_output_dir; never delete anything."""
         folder = Path(output_dir)
         if folder.is_dir() and any(folder.iterdir()) and not self.args["overwrite_output_dir"]:
             raise BadInput(f"output_dir {output_dir!r} exists and is not empty; set "
                            "overwrite_output_dir: true to train into it")
-        if folder.is_dir() and self.args["overwrite_output_dir"]:
-            shutil.rmtree(folder)
 
     def _save_best(self, trainer) -> None:
         """Keep the best model (the final one when nothing picked a best) in best_model_dir."""
