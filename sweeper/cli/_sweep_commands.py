@@ -9,7 +9,7 @@ import click
 
 from .. import spec
 from ..backends import TRANSITIONS, Backend, SweepInfo, open_backend
-from ..progress import swept_params_text
+from ..progress import planned_runs, swept_params_text
 
 storage_option = click.option(
     "--storage", envvar="SWEEPER_STORAGE", default=None, metavar="URL",
@@ -60,9 +60,8 @@ def status(sweep_id: str, storage: str | None) -> None:
     click.echo(f"sweep {sweep.id} ({sweep.name}) in {sweep.location}")
     reason = f" ({sweep.state_reason})" if sweep.state_reason else ""
     click.echo(f"state: {sweep.state}{reason}")
-    cap = sweep.config.get("run_cap")
-    total = f"/{cap}" if cap else (f"/{spec.grid_size(sweep.config)}"
-                                   if sweep.config["method"] == "grid" else "")
+    planned = planned_runs(sweep)
+    total = f"/{planned}" if planned else ""
     counts = Counter(r.state for r in runs)
     shown = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     click.echo(f"runs: {len(runs)}{total}" + (f" ({shown})" if shown else ""))
