@@ -15,10 +15,21 @@ from .controller import flatten
 from .spec import _params as spec_params
 
 
-def _fmt(value) -> str:
+def fmt(value, limit: int = 40) -> str:
+    """A value for a person: 4 significant digits for floats, '-' for None, long text cut."""
+    if value is None:
+        return "-"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def align(rows: list[list[str]] | list[tuple[str, ...]]) -> list[str]:
+    """Rows of cells as lines with aligned columns."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
 
 
 def swept(sweep: SweepInfo) -> list[str]:
@@ -32,7 +43,7 @@ def swept_params_text(sweep: SweepInfo, run: RunInfo | dict | None) -> str:
     if run is None:
         return ""
     flat = flatten(run if isinstance(run, dict) else run.params)
-    return ", ".join(f"{k}={_fmt(flat[k])}" for k in swept(sweep) if k in flat)
+    return ", ".join(f"{k}={fmt(flat[k])}" for k in swept(sweep) if k in flat)
 
 
 def planned_runs(sweep: SweepInfo) -> int | None:
@@ -56,7 +67,7 @@ def progress_line(sweep: SweepInfo, runs: list[RunInfo]) -> str:
     metric = sweep.metric
     if metric and sweep.best_run:
         best = next((r for r in runs if r.name == sweep.best_run), None)
-        text += f"; best {metric['name']}={_fmt(sweep.best_value)} ({swept_params_text(sweep, best)})"
+        text += f"; best {metric['name']}={fmt(sweep.best_value)} ({swept_params_text(sweep, best)})"
     return text
 
 
@@ -78,10 +89,9 @@ def ranked_table(sweep: SweepInfo, runs: list[RunInfo], top: int = 10) -> list[s
     rows = [["#", "run", "state", sweep.metric["name"], *keys]]
     for i, r in enumerate(best, 1):
         flat = flatten(r.params)
-        rows.append([str(i), r.name, r.state, _fmt(r.metric_best),
-                     *[_fmt(flat.get(k, "-")) for k in keys]])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+        rows.append([str(i), r.name, r.state, fmt(r.metric_best),
+                     *[fmt(flat.get(k, "-")) for k in keys]])
+    return align(rows)
 
 
 class ProgressReporter:

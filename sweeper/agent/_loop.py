@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..backends import Assignment, Backend
 from ..errors import SweeperError
-from ..progress import swept_params_text
+from ..progress import fmt, swept_params_text
 from . import _command
 from ._execute import Outcome, execute
 
@@ -128,7 +128,7 @@ class Agent:
         took = time.monotonic() - started
         result = ""
         if metric and metric in outcome.summary:
-            result = f", {metric}={_short(outcome.summary[metric])}"
+            result = f", {metric}={fmt(outcome.summary[metric])}"
         why = f" ({outcome.stop_reason})" if outcome.stop_reason else ""
         self.echo(f"run {run.name} {outcome.state}{why} in {took:.1f}s{result}")
         if outcome.metric_missing:
@@ -146,10 +146,3 @@ class Agent:
                 self.backend.heartbeat(self.agent_id)
             except Exception as exc:  # noqa: BLE001 - a missed beat is retried, never fatal
                 log.warning("heartbeat failed: %s", exc)
-
-
-def _short(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."

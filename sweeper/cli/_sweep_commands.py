@@ -9,7 +9,7 @@ import click
 
 from .. import spec
 from ..backends import TRANSITIONS, Backend, SweepInfo, open_backend
-from ..progress import planned_runs, swept_params_text
+from ..progress import align, fmt, planned_runs, swept_params_text
 
 storage_option = click.option(
     "--storage", envvar="SWEEPER_STORAGE", default=None, metavar="URL",
@@ -45,8 +45,9 @@ def list_sweeps(storage: str | None) -> None:
     rows = [("ID", "NAME", "METHOD", "STATE", "RUNS", "BEST", "CREATED")]
     for s in backend.sweeps():
         rows.append((s.id, s.name, s.config["method"], s.state, str(s.runs_total),
-                     _fmt(s.best_value), time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))))
-    _table(rows)
+                     fmt(s.best_value), time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))))
+    for line in align(rows):
+        click.echo(line)
 
 
 @click.command()
@@ -68,16 +69,17 @@ def status(sweep_id: str, storage: str | None) -> None:
     metric = sweep.metric
     if metric and sweep.best_run:
         best = next((r for r in runs if r.name == sweep.best_run), None)
-        click.echo(f"best: {metric['name']} = {_fmt(sweep.best_value)} ({metric['goal']}) "
+        click.echo(f"best: {metric['name']} = {fmt(sweep.best_value)} ({metric['goal']}) "
                    f"in {sweep.best_run}: {swept_params_text(sweep, best)}")
     if runs:
         rows = [("RUN", "STATE", "METRIC", "STEPS", "RUNTIME", "LOG")]
         for r in runs:
             rows.append((r.name, r.state + (f" ({r.stop_reason})" if r.stop_reason and
                                             r.state in ("stopped", "killed", "crashed") else ""),
-                         _fmt(r.metric_best), str(r.steps),
+                         fmt(r.metric_best), str(r.steps),
                          f"{r.runtime:.1f}s" if r.runtime is not None else "-", r.log_path or "-"))
-        _table(rows)
+        for line in align(rows):
+            click.echo(line)
 
 
 def _state_command(action: str, help_text: str) -> click.Command:
@@ -99,20 +101,6 @@ STATE_HELP = {
     "stop": "Stop a sweep: running runs finish, no new runs start.",
     "cancel": "Cancel a sweep: running runs are stopped now, no new runs start.",
 }
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 COMMANDS = [create, list_sweeps, status] + [_state_command(a, STATE_HELP[a]) for a in TRANSITIONS]

@@ -8,7 +8,7 @@ to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe and 
 from __future__ import annotations
 
 from . import _optuna, _wandb_engine
-from ._runs import ACTIVE, TERMINAL, WANDB_STATE, ControllerRun, flatten
+from ._runs import ACTIVE, TERMINAL, WANDB_STATE, ControllerRun, best_value, flatten
 
 OPTUNA_METHODS = ("tpe", "gp")
 
@@ -41,10 +41,5 @@ def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
     return _wandb_engine.to_stop(config, runs)
 
 
-def metric_best(run: ControllerRun, goal: str) -> float | None:
-    """The run's best value of the sweep metric over its history and summary, as W&B takes it."""
-    return _optuna._metric_value(run, goal)
-
-
-__all__ = ["ACTIVE", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun", "flatten",
-           "metric_best", "suggest", "to_stop"]
+__all__ = ["ACTIVE", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun", "best_value",
+           "flatten", "suggest", "to_stop"]

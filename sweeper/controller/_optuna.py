@@ -21,7 +21,7 @@ from optuna.distributions import (
 from optuna.trial import TrialState
 
 from ..spec import _params
-from ._runs import ControllerRun, flatten
+from ._runs import ControllerRun, best_value, flatten
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -100,16 +100,8 @@ def _contains(distribution: BaseDistribution, value: Any) -> bool:
 
 
 def _metric_value(run: ControllerRun, goal: str) -> float | None:
-    values = [v for v in run.metric_history if _finite(v)]
-    if run.metric_summary is not None and _finite(run.metric_summary):
-        values.append(run.metric_summary)
-    if not values:
-        return None
-    return max(values) if goal == "maximize" else min(values)
-
-
-def _finite(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    extra = [run.metric_summary] if run.metric_summary is not None else []
+    return best_value([*run.metric_history, *extra], goal)
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:

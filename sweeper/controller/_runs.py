@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,15 @@ class ControllerRun:
     state: str = "running"
     metric_history: list[float] = field(default_factory=list)
     metric_summary: float | None = None
+
+
+def best_value(values: list, goal: str) -> float | None:
+    """The best finite number among ``values`` for the goal (W&B's metric extremum), or None."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+               and math.isfinite(v)]
+    if not numbers:
+        return None
+    return max(numbers) if goal == "maximize" else min(numbers)
 
 
 def flatten(params: dict, prefix: str = "") -> dict[str, Any]:

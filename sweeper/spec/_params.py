@@ -36,9 +36,6 @@ DISTRIBUTIONS = tuple(DISTRIBUTION_SCHEMAS)
 GRID_DISTRIBUTIONS = ("constant", "categorical", "int_uniform", "q_uniform")
 # Distributions whose draws are always whole numbers.
 INTEGER_DISTRIBUTIONS = ("int_uniform",)
-# Distributions whose draws are multiples of q (whole numbers when q and the bounds are).
-QUANTIZED = ("q_uniform", "q_log_uniform", "q_log_uniform_values", "q_normal", "q_log_normal",
-             "q_beta")
 # Distributions with no upper or lower bound.
 UNBOUNDED_BELOW = ("normal", "q_normal")
 # min/max given as base-e exponents rather than values.

@@ -21,9 +21,9 @@ from sweeps.config.schema import (
     validate_categorical_prob,
 )
 
-from .. import task_args
 from ..errors import SpecError
 from . import _params
+from ._task_arg_checks import task_arg_problems
 
 W_AND_B_METHODS = ("grid", "random", "bayes")
 # Methods the local backend offers through Optuna; a W&B server refuses them.
@@ -93,7 +93,7 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
         if builtin is None:
             builtin = targets_builtin_agent(config)
         if builtin:
-            errors += _task_arg_problems(parameters)
+            errors += task_arg_problems(parameters)
         if method in NEEDS_METRIC and not errors and not _searchable(parameters):
             errors.append(("parameters", f"method {method} needs at least one parameter to "
                                          "search (all are constants)"))
@@ -321,76 +321,6 @@ def _group_problems(parameters: dict, prefix: str) -> list[Problem]:
             else:
                 problems += _group_problems(inner, f"{path}.parameters")
     return problems
-
-
-# --- the task args of the built-in agent -----------------------------------------------------
-
-def _task_arg_problems(parameters: dict) -> list[Problem]:
-    problems: list[Problem] = []
-    for key, spec in parameters.items():
-        path = f"parameters.{key}"
-        arg = task_args.KNOWN.get(key)
-        if arg is None:
-            problems.append((path, task_args.unknown_name_message(str(key))))
-            continue
-        if _params.is_group(spec):
-            if arg.kind != task_args.DICT:
-                problems.append((path, f"{key} is a single {arg._kind_word()}, not a group of "
-                                       "parameters"))
-            continue
-        if not isinstance(spec, dict):
-            continue
-        filled = _params.infer(str(key), spec)
-        if filled is None:
-            continue
-        problems += _arg_value_problems(path, arg, filled)
-    return problems
-
-
-def _arg_value_problems(path: str, arg: task_args.TaskArg, spec: dict) -> list[Problem]:
-    dist = spec["distribution"]
-    if dist == "constant":
-        problem = arg.problem(spec["value"])
-        return [(f"{path}.value", problem)] if problem else []
-    if dist in ("categorical", "categorical_w_probabilities"):
-        out = []
-        for i, value in enumerate(spec["values"]):
-            problem = arg.problem(value)
-            if problem:
-                out.append((f"{path}.values[{i}]", problem))
-        return out
-    if not arg.is_numeric:
-        return [(path, f"{arg.name} is a {arg._kind_word()}; sweep it with value or values, "
-                       f"not a {dist} distribution")]
-    if arg.kind == task_args.INT and not _draws_integers(spec):
-        return [(path, f"{arg.name} is a whole number, but {dist} draws fractions; use "
-                       "int_uniform, values, or q_uniform with a whole q")]
-    if dist in _params.UNBOUNDED_BELOW and arg.minimum is not None:
-        return [(path, f"a {dist} distribution can draw values below {arg.name}'s minimum "
-                       f"({arg.minimum:g}); use a bounded distribution")]
-    out = []
-    for bound in ("min", "max"):
-        if bound not in spec:
-            continue
-        value = spec[bound]
-        shown = value
-        if dist in _params.EXPONENT_BOUNDS:
-            value = math.exp(value)
-            shown = f"{spec[bound]} (e^{spec[bound]} = {value:.3g})"
-        problem = arg.problem(value if arg.kind == task_args.FLOAT else int(value))
-        if problem:
-            out.append((f"{path}.{bound}", f"{problem} for {arg.name}, got {shown}"))
-    return out
-
-
-def _draws_integers(spec: dict) -> bool:
-    dist = spec["distribution"]
-    if dist in _params.INTEGER_DISTRIBUTIONS:
-        return True
-    if dist in ("q_uniform", "q_log_uniform_values"):
-        q = spec.get("q", 1.0)
-        return float(q).is_integer() and all(float(spec[b]).is_integer() for b in ("min", "max"))
-    return False
 
 
 # --- across keys -----------------------------------------------------------------------------

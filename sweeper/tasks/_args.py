@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from .. import task_args
 from ..errors import BadInput
+
+log = logging.getLogger("sweeper.tasks")
 
 # Accepted for compatibility with Simple Transformers; they have no counterpart in the HF Trainer.
 NO_EFFECT = {
@@ -28,6 +31,8 @@ def build_args(user: dict[str, Any] | None, base: dict[str, Any] | None = None) 
         problem = arg.problem(value)
         if problem:
             raise BadInput(f"args.{key}: {problem}")
+        if key in NO_EFFECT and value != arg.default:
+            log.info("args.%s has no effect: %s", key, NO_EFFECT[key])
         args[key] = value
     if args["use_early_stopping"] and not args["evaluate_during_training"]:
         raise BadInput("args.use_early_stopping: needs evaluate_during_training (early stopping "

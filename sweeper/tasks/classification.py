@@ -39,7 +39,6 @@ class ClassificationModel(TaskModel):
     """
 
     auto_class = AutoModelForSequenceClassification
-    metric_names = ("accuracy", "f1_macro", "mcc")
 
     def _setup_labels(self, num_labels, kwargs):
         self.num_labels = num_labels or 2
@@ -137,7 +136,6 @@ def _confusion(predicted, labels, num_labels: int) -> dict[str, int]:
 class MultiLabelClassificationModel(ClassificationModel):
     """Multi-label classification: ``labels`` is a multi-hot list of length ``num_labels``."""
 
-    metric_names = ("f1_micro", "f1_macro", "exact_match")
 
     def _setup_labels(self, num_labels, kwargs):
         if not num_labels or num_labels < 1:

@@ -24,7 +24,6 @@ class NERModel(TaskModel):
     """
 
     auto_class = AutoModelForTokenClassification
-    metric_names = ("precision", "recall", "f1")
 
     def _setup_labels(self, num_labels, kwargs):
         labels = kwargs.get("labels") or CONLL_LABELS

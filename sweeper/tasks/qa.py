@@ -78,7 +78,6 @@ class QuestionAnsweringModel(TaskModel):
     """Extractive QA with exact match and F1 as SQuAD defines them."""
 
     auto_class = AutoModelForQuestionAnswering
-    metric_names = ("exact_match", "f1")
     default_metric, metric_minimize, evaluates_loss = "f1", False, False
 
     def _setup_labels(self, num_labels, kwargs):
@@ -158,15 +157,16 @@ class QuestionAnsweringModel(TaskModel):
     def _compute_metrics(self, prediction):
         return {}
 
-    def _answers(self, dataset, logits) -> tuple[dict[str, str], dict[str, float]]:
+    def _answers(self, dataset, logits, n_best: int = N_BEST
+                 ) -> tuple[dict[str, str], dict[str, float]]:
         start_logits, end_logits = logits
         best: dict[str, tuple[float, str]] = {}
         for f, sample in enumerate(dataset.sample_of):
             offsets = dataset.offsets[f]
             context = dataset.contexts[sample]
             qid = dataset.ids[sample]
-            starts = np.argsort(start_logits[f])[::-1][:N_BEST]
-            ends = np.argsort(end_logits[f])[::-1][:N_BEST]
+            starts = np.argsort(start_logits[f])[::-1][:n_best]
+            ends = np.argsort(end_logits[f])[::-1][:n_best]
             for s in starts:
                 for e in ends:
                     if (s >= len(offsets) or e >= len(offsets) or offsets[s] is None
@@ -203,7 +203,8 @@ class QuestionAnsweringModel(TaskModel):
         """``([{"id", "answer"}], [{"id", "probability"}])`` for ``{context, qas}`` items."""
         self._check_frame(to_predict, "to_predict", need_answers=False)
         dataset = self._windows(to_predict, train=False)
-        texts, scores = self._answers(dataset, self._predict_logits(dataset))
+        texts, scores = self._answers(dataset, self._predict_logits(dataset),
+                                      n_best=n_best_size or N_BEST)
         return ([{"id": q, "answer": [t]} for q, t in texts.items()],
                 [{"id": q, "probability": [scores[q]]} for q in texts])
 

@@ -276,7 +276,7 @@ class LocalBackend:
             if log_path is not None:
                 values["log_path"] = log_path
             if new_values:
-                best = _best(history, metric.get("goal", "minimize"))
+                best = controller.best_value(history, metric.get("goal", "minimize"))
                 values.update(metric_history=history, metric_last=history[-1], metric_best=best)
                 self._update_best(conn, sweep, run["name"], best, now)
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(**values))
@@ -338,7 +338,7 @@ class LocalBackend:
             name = metric.get("name")
             if name and _is_number(merged.get(name)):
                 goal = metric.get("goal", "minimize")
-                best = _best(list(run["metric_history"] or []) + [merged[name]], goal)
+                best = controller.best_value(list(run["metric_history"] or []) + [merged[name]], goal)
                 values.update(metric_best=best, metric_last=merged[name])
                 self._update_best(conn, sweep, run["name"], best, now)
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(**values))
@@ -376,11 +376,6 @@ class LocalBackend:
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _best(values: list[float], goal: str) -> float:
-    numbers = [v for v in values if _is_number(v)]
-    return max(numbers) if goal == "maximize" else min(numbers)
 
 
 def _jsonable(data: dict) -> dict:
