@@ -231,3 +231,25 @@ def test_cli_create_prints_the_id_last_and_bad_inputs_exit_2(run_cli, tmp_path):
     clash = run_cli("create", other, "--storage", db)
     assert clash.code == 2 and "exists with another config" in clash.err
     assert len(open_backend(db).sweeps()) == 1
+
+
+def test_a_metric_reported_only_in_the_summary_reaches_the_controller(tmp_path, monkeypatch):
+    from sweeper.backends.local import _backend
+
+    seen = []
+    real_suggest = _backend.controller.suggest
+
+    def recording_suggest(config, runs, seed_key=""):  # passes through to the real controller
+        seen.append([(r.name, r.metric_history, r.metric_summary) for r in runs])
+        return real_suggest(config, runs, seed_key)
+
+    monkeypatch.setattr(_backend.controller, "suggest", recording_suggest)
+    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    sweep = backend.create_sweep({"method": "tpe", "program": "x.py",
+                                  "metric": {"name": "y", "goal": "minimize"},
+                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    first = backend.next_run(sweep.id, agent)
+    backend.finish_run(first.run_id, "finished", {"y": 3.0}, 0)  # no history: summary only
+    backend.next_run(sweep.id, agent)
+    assert seen[-1] == [(first.name, [], 3.0)]

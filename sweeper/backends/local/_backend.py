@@ -232,12 +232,15 @@ class LocalBackend:
         loaded: dict[str, controller.ControllerRun] = {}
         columns = [t.runs.c.id, t.runs.c.name, t.runs.c.params, t.runs.c.state]
         if with_metric:
-            columns.append(t.runs.c.metric_history)
+            # The best value covers a metric reported only in the summary, too.
+            columns += [t.runs.c.metric_history, t.runs.c.metric_best]
         for start in range(0, len(fresh), 500):
             chunk = fresh[start:start + 500]
             for r in conn.execute(select(*columns).where(t.runs.c.id.in_(chunk))):
-                run = controller.ControllerRun(name=r[1], params=r[2], state=r[3],
-                                               metric_history=(r[4] or []) if with_metric else [])
+                run = controller.ControllerRun(
+                    name=r[1], params=r[2], state=r[3],
+                    metric_history=(r[4] or []) if with_metric else [],
+                    metric_summary=r[5] if with_metric else None)
                 loaded[r[0]] = run
                 if run.state in controller.TERMINAL:
                     cache[r[0]] = run
