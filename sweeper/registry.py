@@ -32,7 +32,7 @@ def root(path: str | os.PathLike | None = None) -> Path:
 class Version:
     name: str
     version: str
-    path: Path
+    path: Path | str  # a folder here; on W&B, the registry path NAME:vN
     aliases: list[str]
     metadata: dict
     created: bool  # False when the same checkpoint was already a version

@@ -4,38 +4,46 @@ CPU agents; in this process when there is one CPU agent, else as child processes
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-from ..backends import Backend
+from ..backends import AgentProcess, Backend, RunQueue
 from ..errors import SweeperError
 from ..progress import ProgressReporter
 from ._loop import Agent, TooManyFailures
 
 
-def agent_argv(sweep_id: str, storage_url: str, count: int | None, max_failures: int,
-               grace_s: float) -> list[str]:
-    argv = [sys.executable, "-m", "sweeper.agent", sweep_id, "--storage", storage_url,
-            "--max-failures", str(max_failures), "--grace", str(grace_s)]
-    if count is not None:
-        argv += ["--count", str(count)]
-    return argv
+def describe(process: AgentProcess) -> str:
+    """One line a person can paste into a shell: the variables it sets, then its argv."""
+    variables = [f"{k}={shlex.quote(v)}" for k, v in sorted(process.env.items())]
+    return f"{process.label}: " + " ".join([*variables, shlex.join(process.argv)])
 
 
-def run_agents(backend: Backend, storage_url: str, sweep_id: str, slots: list[str | None], *,
+def run_agents(backend: Backend, sweep_id: str, slots: list[str | None], *,
                count: int | None = None, max_failures: int = 5, grace_s: float = 10.0,
-               live: bool | None = None) -> int:
-    """Run the sweep's agents until they end; return the exit code (0 ok, 1 a failure)."""
-    with ProgressReporter(backend, sweep_id, live=live) as progress:
-        if len(slots) == 1 and not slots[0]:
+               live: bool | None = None, dry_run: bool = False) -> int:
+    """Run the sweep's agents until they end; return the exit code (0 ok, 1 a failure).
+
+    One CPU agent of a backend that sweeper's own agent serves runs in this process; otherwise
+    each slot gets its own process (``backend.agent_processes``). ``dry_run`` prints those
+    processes instead of starting them.
+    """
+    processes = backend.agent_processes(sweep_id, slots, count, max_failures, grace_s)
+    if dry_run:
+        for process in processes:
+            print(describe(process), flush=True)
+        return 0
+    in_process = isinstance(backend, RunQueue) and len(slots) == 1 and not slots[0]
+    with ProgressReporter(backend, sweep_id, live=live,
+                          interval_s=backend.poll_interval_s) as progress:
+        if in_process:
             return _in_process(backend, sweep_id, count, max_failures, grace_s, progress,
                                device=slots[0])
-        return _children(backend, storage_url, sweep_id, slots, count, max_failures, grace_s,
-                         progress)
+        return _children(processes, progress)
 
 
 def _in_process(backend, sweep_id, count, max_failures, grace_s, progress, device) -> int:
@@ -67,19 +75,15 @@ def _in_process(backend, sweep_id, count, max_failures, grace_s, progress, devic
     return 130 if agent.interrupt.is_set() else 0
 
 
-def _children(backend, storage_url, sweep_id, slots, count, max_failures, grace_s, progress) -> int:
+def _children(processes: list[AgentProcess], progress: ProgressReporter) -> int:
     procs: list[tuple[str, subprocess.Popen]] = []
-    argv = agent_argv(sweep_id, storage_url, count, max_failures, grace_s)
-    for i, device in enumerate(slots):
-        env = dict(os.environ)
-        label = f"gpu{device}" if device else f"cpu{i}"
-        if device is not None:
-            env["CUDA_VISIBLE_DEVICES"] = device
-        env["SWEEPER_AGENT_LABEL"] = label
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1, cwd=Path.cwd())
-        procs.append((label, proc))
-        threading.Thread(target=_relay, args=(label, proc, progress), daemon=True).start()
+    for process in processes:
+        proc = subprocess.Popen(process.argv, env={**os.environ, **process.env},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                bufsize=1, cwd=Path.cwd())
+        procs.append((process.label, proc))
+        threading.Thread(target=_relay, args=(process.label, proc, progress),
+                         daemon=True).start()
     interrupted = {"n": 0}
 
     def _forward(signum, _frame):

@@ -4,7 +4,7 @@ run's checkpoint to a model registry."""
 from __future__ import annotations
 
 from .. import registry
-from ..backends import Backend
+from ..backends import Backend, open_backend
 from ..errors import BadInput
 from ._frame import frame, parameter_columns, runs
 from ._importance import importance, varied_parameters
@@ -31,8 +31,11 @@ def best_run(df) -> dict:
 def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (),
             run: str | None = None, storage: str | None = None,
             backend: Backend | None = None, registry_dir: str | None = None) -> registry.Version:
-    """Register the best run's best checkpoint (or ``run``'s) as a new version of ``name``."""
-    df = runs(sweep_id, storage=storage, backend=backend)
+    """Register the best run's best checkpoint (or ``run``'s) as a new version of ``name``: in
+    the local registry for a local sweep, in the W&B Registry for a W&B sweep."""
+    source = backend if backend is not None else open_backend(storage, create=False,
+                                                              sweep=sweep_id)
+    df = runs(sweep_id, backend=source)
     info = df.attrs["sweep"]
     if run is not None:
         rows = df[df["name"] == run]
@@ -43,14 +46,10 @@ def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (
             raise BadInput(f"run {run!r} is {chosen['state']}; only finished runs are promoted")
     else:
         chosen = best_run(df)
-    checkpoint = chosen.get("checkpoint")
-    if not isinstance(checkpoint, str) or not checkpoint:
-        raise BadInput(f"run {chosen['name']!r} recorded no checkpoint (its summary has no "
-                       "'checkpoint'); nothing to promote")
     params = {c: chosen[c] for c in parameter_columns(df) if c in chosen}
     metadata = {"sweep": info["id"], "sweep_name": info["name"], "run": chosen["name"],
                 "metric": info["metric"], "value": chosen["metric_best"], "config": params}
-    return registry.promote(checkpoint, name or info["name"], aliases, metadata, registry_dir)
+    return source.promote(chosen, name or info["name"], aliases, metadata, registry_dir)
 
 
 __all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "parameter_columns",

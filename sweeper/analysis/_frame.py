@@ -13,8 +13,6 @@ BASE_COLUMNS = ["name", "state", "metric", "metric_best", "metric_last", "runtim
                 "run_id", "sweep_id"]
 
 
-def _backend(storage: str | None, backend: Backend | None) -> Backend:
-    return backend if backend is not None else open_backend(storage, create=False)
 
 
 def runs(sweep_id: str, storage: str | None = None, backend: Backend | None = None,
@@ -22,11 +20,13 @@ def runs(sweep_id: str, storage: str | None = None, backend: Backend | None = No
     """One row per run: its name, state, every parameter (nested ones as dotted names), the
     sweep metric's best and last value, every summary metric (``summary.KEY``), runtime, steps,
     checkpoint path, agent and device. ``df.attrs["sweep"]`` holds the sweep's id, name, config.
+    ``sweep_id`` may be a W&B sweep path (``ENTITY/PROJECT/ID``): the same columns come from W&B.
 
     With ``history``, a ``history`` column holds each run's logged steps (a list of dicts).
     """
-    source = _backend(storage, backend)
-    sweep = source.find_sweep(sweep_id) if hasattr(source, "find_sweep") else source.sweep(sweep_id)
+    source = backend if backend is not None else open_backend(storage, create=False,
+                                                              sweep=sweep_id)
+    sweep = source.find_sweep(sweep_id)
     records = source.runs(sweep.id, history=history)
     return frame(sweep, records, with_history=history)
 

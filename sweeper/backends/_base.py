@@ -84,17 +84,68 @@ class NoRun:
     wait: bool = False
 
 
+@dataclass
+class AgentProcess:
+    """One agent process to start: its argv and the variables it sets on top of the environment."""
+
+    label: str
+    argv: list[str]
+    env: dict[str, str]
+
+
+def slot_label_and_env(index: int, device: str | None) -> tuple[str, dict[str, str]]:
+    """An agent slot's label (``gpu0``, ``cpu1``) and the variables that place it on its GPU."""
+    label = f"gpu{device}" if device else f"cpu{index}"
+    env = {"SWEEPER_AGENT_LABEL": label}
+    if device is not None:
+        env["CUDA_VISIBLE_DEVICES"] = device
+    return label, env
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A place where sweeps live. ``local`` (SQLite or PostgreSQL) and ``wandb`` implement it."""
 
     name: str
+    location: str  # where its sweeps live, for people: a storage URL or a W&B server
+    poll_interval_s: float  # how often progress may ask for the sweep and its runs
+
+    def check_config(self, config: dict) -> dict:
+        """The config validated for this backend (BadInput naming what it cannot run)."""
+        ...
 
     def create_sweep(self, config: dict, name: str | None = None) -> SweepInfo: ...
 
     def sweep(self, sweep_id: str) -> SweepInfo: ...
 
+    def find_sweep(self, reference: str) -> SweepInfo:
+        """A sweep by what a person typed: an id, a name, a path or a URL."""
+        ...
+
     def sweeps(self) -> list[SweepInfo]: ...
+
+    def set_state(self, sweep_id: str, action: str) -> SweepInfo: ...
+
+    def runs(self, sweep_id: str, history: bool = False) -> list[RunInfo]: ...
+
+    def agent_processes(self, sweep_id: str, slots: list[str | None], count: int | None,
+                        max_failures: int, grace_s: float) -> list[AgentProcess]:
+        """The agent processes that run this sweep, one per slot (a CUDA_VISIBLE_DEVICES value,
+        None for a CPU agent on a machine without GPUs)."""
+        ...
+
+    def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
+                registry_dir: str | None = None) -> Any:
+        """Make ``run``'s checkpoint (a row of ``analysis.runs()``) a new version of the
+        registered model ``name``, with the aliases ``latest``, ``best`` and ``aliases``;
+        return a ``registry.Version``."""
+        ...
+
+
+@runtime_checkable
+class RunQueue(Protocol):
+    """A backend whose runs sweeper's own agent executes: it hands out runs and takes reports.
+    (On W&B, W&B's agent and server do this.)"""
 
     def register_agent(self, sweep_id: str, host: str, pid: int, devices: str | None) -> str: ...
 
@@ -112,9 +163,5 @@ class Backend(Protocol):
                    stop_reason: str | None = None) -> None: ...
 
     def stop_reason(self, run_id: str) -> str | None: ...
-
-    def set_state(self, sweep_id: str, action: str) -> SweepInfo: ...
-
-    def runs(self, sweep_id: str, history: bool = False) -> list[RunInfo]: ...
 
     def finish_agent(self, agent_id: str) -> None: ...

@@ -9,7 +9,7 @@ import click
 from .. import spec
 from ..agent import plan_slots, run_agents
 from ..progress import ranked_table
-from ._sweep_commands import backend_for, storage_option
+from ._sweep_commands import backend_for, backend_options
 
 
 def agent_options(command):
@@ -26,16 +26,20 @@ def agent_options(command):
                      help="Consecutive failed runs that stop an agent."),
         click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True,
                      help="Seconds between SIGTERM and SIGKILL when a run is stopped."),
-        storage_option,
+        click.option("--dry-run", is_flag=True,
+                     help="Print the agent processes (environment and argv), start nothing."),
+        backend_options,
     ]
     return functools.reduce(lambda c, option: option(c), reversed(options), command)
 
 
-def _run(backend, sweep_id: str, gpus, per_gpu, workers, count, max_failures, grace) -> int:
+def _run(backend, sweep_id: str, gpus, per_gpu, workers, count, max_failures, grace,
+         dry_run=False) -> int:
     slots = plan_slots(gpus, per_gpu=per_gpu, workers=workers)
-    url = getattr(backend, "url", None) or ""
-    code = run_agents(backend, url, sweep_id, slots, count=count, max_failures=max_failures,
-                      grace_s=grace)
+    code = run_agents(backend, sweep_id, slots, count=count, max_failures=max_failures,
+                      grace_s=grace, dry_run=dry_run)
+    if dry_run:
+        return code
     sweep = backend.sweep(sweep_id)
     runs = backend.runs(sweep_id)
     click.echo(f"\nsweep {sweep.id} ({sweep.name}): {sweep.state}"
@@ -48,22 +52,28 @@ def _run(backend, sweep_id: str, gpus, per_gpu, workers, count, max_failures, gr
 @click.command()
 @click.argument("sweep_id")
 @agent_options
-def agent(sweep_id, gpus, per_gpu, workers, count, max_failures, grace, storage) -> int:
-    """Run agents for SWEEP_ID: one per GPU slot, or --workers CPU agents."""
-    backend = backend_for(storage, create=False)
+def agent(sweep_id, gpus, per_gpu, workers, count, max_failures, grace, dry_run, where) -> int:
+    """Run agents for SWEEP_ID (a local id or name, or a W&B ENTITY/PROJECT/ID): one per GPU
+    slot, or --workers CPU agents."""
+    backend = backend_for(where, sweep=sweep_id, create=False)
     sweep = backend.find_sweep(sweep_id)
-    return _run(backend, sweep.id, gpus, per_gpu, workers, count, max_failures, grace)
+    return _run(backend, sweep.id, gpus, per_gpu, workers, count, max_failures, grace, dry_run)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--name", default=None, help="The sweep's name (default: the file's `name`).")
 @agent_options
-def run(file, name, gpus, per_gpu, workers, count, max_failures, grace, storage) -> int:
+def run(file, name, gpus, per_gpu, workers, count, max_failures, grace, dry_run, where) -> int:
     """Create a sweep from FILE and run agents until it is done: the main job."""
     config = spec.load(file)
     slots = plan_slots(gpus, per_gpu=per_gpu, workers=workers)  # bad --gpus before creating
-    backend = backend_for(storage)
+    backend = backend_for(where)
+    if dry_run:
+        backend.check_config(config)
+        click.echo(f"would create a {config['method']} sweep from {file} in {backend.location}")
+        return _run(backend, "SWEEP_ID", gpus, per_gpu, workers, count, max_failures, grace,
+                    dry_run)
     sweep = backend.create_sweep(config, name=name)
     if sweep.runs_total or sweep.state != "running":
         click.echo(f"sweep {sweep.name} exists ({sweep.state}, {sweep.runs_total} runs); it goes "

@@ -8,7 +8,7 @@ import math
 import click
 
 from .. import analysis, registry
-from ._sweep_commands import backend_for, storage_option
+from ._sweep_commands import backend_for, backend_options
 
 
 def _clean(value):
@@ -22,10 +22,10 @@ def _clean(value):
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Only the best K.")
-@storage_option
-def results(sweep_id: str, fmt: str, top: int | None, storage: str | None) -> None:
+@backend_options
+def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
     """The sweep's runs: a ranked table of configurations, or every run as csv/json."""
-    df = analysis.runs(sweep_id, backend=backend_for(storage, create=False))
+    df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, create=False))
     info = df.attrs["sweep"]
     params = analysis.parameter_columns(df)
     if fmt == "json":
@@ -70,10 +70,11 @@ def results(sweep_id: str, fmt: str, top: int | None, storage: str | None) -> No
 @click.command()
 @click.argument("sweep_id")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for PNGs.")
-@storage_option
-def plot(sweep_id: str, out: str, storage: str | None) -> None:
+@backend_options
+def plot(sweep_id: str, out: str, where: dict) -> None:
     """Write the sweep's plots (parallel coordinates, importance, metric by step, parameters)."""
-    df = analysis.runs(sweep_id, backend=backend_for(storage, create=False), history=True)
+    df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, create=False),
+                       history=True)
     for path in analysis.plot(df, out):
         click.echo(str(path))
 
@@ -83,12 +84,13 @@ def plot(sweep_id: str, out: str, storage: str | None) -> None:
 @click.option("--name", default=None, help="Registered model name (default: the sweep's name).")
 @click.option("--alias", "aliases", multiple=True, help="Alias to point at it (repeatable).")
 @click.option("--run", default=None, help="Promote this run instead of the best.")
-@storage_option
+@backend_options
 def promote(sweep_id: str, name: str | None, aliases: tuple[str, ...], run: str | None,
-            storage: str | None) -> None:
-    """Register the best run's best checkpoint as a new version of a model."""
+            where: dict) -> None:
+    """Register the best run's best checkpoint as a new version of a model: in the local
+    registry for a local sweep, in the W&B Registry for a W&B sweep."""
     version = analysis.promote(sweep_id, name=name, aliases=aliases, run=run,
-                               backend=backend_for(storage, create=False))
+                               backend=backend_for(where, sweep=sweep_id, create=False))
     verb = "registered" if version.created else "already registered as"
     click.echo(f"{verb} {version.name}:{version.version} (aliases: {', '.join(version.aliases)}) "
                f"from run {version.metadata.get('run')}")

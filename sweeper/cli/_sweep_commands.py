@@ -2,33 +2,56 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 
 import click
 
 from .. import spec
-from ..backends import TRANSITIONS, Backend, SweepInfo, open_backend
+from ..backends import BACKENDS, TRANSITIONS, Backend, SweepInfo, open_backend
 from ..progress import align, fmt, planned_runs, swept_params_text
 
-storage_option = click.option(
-    "--storage", envvar="SWEEPER_STORAGE", default=None, metavar="URL",
-    help="Where the local backend keeps its records: a SQLite file (default "
-         ".sweeper/sweeper.db) or postgresql://... (also SWEEPER_STORAGE).")
+_WHERE = ("storage", "backend", "entity", "project")
 
 
-def backend_for(storage: str | None, create: bool = True) -> Backend:
-    return open_backend(storage, create=create)
+def backend_options(command):
+    """--backend, --storage (local), --entity and --project (W&B), gathered into ``where``."""
+    options = [
+        click.option("--backend", type=click.Choice(BACKENDS), envvar="SWEEPER_BACKEND",
+                     default=None,
+                     help="Where the sweep lives (default: W&B for an ENTITY/PROJECT/ID sweep "
+                          "path, else local; also SWEEPER_BACKEND)."),
+        click.option("--storage", envvar="SWEEPER_STORAGE", default=None, metavar="URL",
+                     help="Local backend: a SQLite file (default .sweeper/sweeper.db) or "
+                          "postgresql://... (also SWEEPER_STORAGE)."),
+        click.option("--entity", default=None, help="W&B entity (default: yours)."),
+        click.option("--project", default=None,
+                     help="W&B project (default: the file's `project`)."),
+    ]
+    command = functools.reduce(lambda c, option: option(c), reversed(options), command)
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        kwargs["where"] = {key: kwargs.pop(key) for key in _WHERE}
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def backend_for(where: dict, sweep: str | None = None, create: bool = True) -> Backend:
+    return open_backend(where["storage"], create=create, kind=where["backend"], sweep=sweep,
+                        entity=where["entity"], project=where["project"])
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=True))
-@storage_option
+@backend_options
 @click.option("--name", default=None, help="The sweep's name (default: the file's `name`).")
-def create(file: str, storage: str | None, name: str | None) -> None:
+def create(file: str, where: dict, name: str | None) -> None:
     """Create a sweep from FILE; print its id as the last line (as `wandb sweep` does)."""
     config = spec.load(file)
-    backend = backend_for(storage)
+    backend = backend_for(where)
     sweep = backend.create_sweep(config, name=name)
     existed = sweep.runs_total > 0 or sweep.state != "running"
     verb = "Found existing" if existed else "Created"
@@ -38,10 +61,10 @@ def create(file: str, storage: str | None, name: str | None) -> None:
 
 
 @click.command(name="sweeps")
-@storage_option
-def list_sweeps(storage: str | None) -> None:
-    """List the sweeps in the storage."""
-    backend = backend_for(storage, create=False)
+@backend_options
+def list_sweeps(where: dict) -> None:
+    """List the sweeps in the storage (or the W&B --project)."""
+    backend = backend_for(where, create=False)
     rows = [("ID", "NAME", "METHOD", "STATE", "RUNS", "BEST", "CREATED")]
     for s in backend.sweeps():
         rows.append((s.id, s.name, s.config["method"], s.state, str(s.runs_total),
@@ -52,10 +75,10 @@ def list_sweeps(storage: str | None) -> None:
 
 @click.command()
 @click.argument("sweep_id")
-@storage_option
-def status(sweep_id: str, storage: str | None) -> None:
+@backend_options
+def status(sweep_id: str, where: dict) -> None:
     """A sweep's state, its runs by state, the best run so far, and where each run's log is."""
-    backend = backend_for(storage, create=False)
+    backend = backend_for(where, sweep=sweep_id, create=False)
     sweep = backend.find_sweep(sweep_id)
     runs = backend.runs(sweep.id)
     click.echo(f"sweep {sweep.id} ({sweep.name}) in {sweep.location}")
@@ -85,9 +108,9 @@ def status(sweep_id: str, storage: str | None) -> None:
 def _state_command(action: str, help_text: str) -> click.Command:
     @click.command(name=action, help=help_text)
     @click.argument("sweep_id")
-    @storage_option
-    def command(sweep_id: str, storage: str | None) -> None:
-        backend = backend_for(storage, create=False)
+    @backend_options
+    def command(sweep_id: str, where: dict) -> None:
+        backend = backend_for(where, sweep=sweep_id, create=False)
         sweep: SweepInfo = backend.find_sweep(sweep_id)
         sweep = backend.set_state(sweep.id, action)
         click.echo(f"sweep {sweep.id} ({sweep.name}) is now {sweep.state}")

@@ -10,6 +10,7 @@ import math
 import os
 import secrets
 import string
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +18,17 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from ... import controller, spec
+from ... import controller, registry, spec
 from ...errors import BadInput, UnknownSweep
-from .._base import TRANSITIONS, Assignment, NoRun, RunInfo, SweepInfo
+from .._base import (
+    TRANSITIONS,
+    AgentProcess,
+    Assignment,
+    NoRun,
+    RunInfo,
+    SweepInfo,
+    slot_label_and_env,
+)
 from . import _tables as t
 from ._storage import display_url, open_engine, resolve_url
 
@@ -36,6 +45,7 @@ class LocalBackend:
     """Sweeps, runs and agents in a database reached through SQLAlchemy."""
 
     name = "local"
+    poll_interval_s = 1.0
 
     def __init__(self, storage: str | None = None, *, create: bool = True,
                  heartbeat_timeout: float | None = None):
@@ -67,12 +77,15 @@ class LocalBackend:
 
     # --- sweeps ------------------------------------------------------------------------------
 
+    def check_config(self, config: dict) -> dict:
+        return spec.validate(config)
+
     def create_sweep(self, config: dict, name: str | None = None) -> SweepInfo:
         """Create a sweep; with the name of an existing sweep of the same config, return that one.
 
         A sweep of that name with another config is refused (naming the first difference).
         """
-        config = spec.validate(config)
+        config = self.check_config(config)
         name = name or config.get("name")
         now = time.time()
         with self._write() as conn:
@@ -375,6 +388,31 @@ class LocalBackend:
             stop_reason=r["stop_reason"], log_path=r["log_path"], device=r["device"],
             history=histories.get(r["id"], []) if history else None,
         ) for r in rows]
+
+
+    # --- agents and promotion -----------------------------------------------------------------
+
+    def agent_processes(self, sweep_id: str, slots: list[str | None], count: int | None,
+                        max_failures: int, grace_s: float) -> list[AgentProcess]:
+        """``python -m sweeper.agent`` once per slot, on this storage."""
+        argv = [sys.executable, "-m", "sweeper.agent", sweep_id, "--storage", self.url,
+                "--max-failures", str(max_failures), "--grace", str(grace_s)]
+        if count is not None:
+            argv += ["--count", str(count)]
+        processes = []
+        for index, device in enumerate(slots):
+            label, env = slot_label_and_env(index, device)
+            processes.append(AgentProcess(label, argv, env))
+        return processes
+
+    def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
+                registry_dir: str | None = None) -> registry.Version:
+        """A new version in the local registry (``.sweeper/registry``)."""
+        checkpoint = run.get("checkpoint")
+        if not isinstance(checkpoint, str) or not checkpoint:
+            raise BadInput(f"run {run['name']!r} recorded no checkpoint (its summary has no "
+                           "'checkpoint'); nothing to promote")
+        return registry.promote(checkpoint, name, aliases, metadata, registry_dir)
 
 
 def _is_number(x: Any) -> bool:

@@ -1,0 +1,259 @@
+"""The W&B backend against a stand-in W&B server (tests/wandb_standin.py): the real SDK, the real
+`wandb agent` and real online runs, asserting on what the SDK sent."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sweeper import spec
+from sweeper.backends import open_backend
+from sweeper.backends.wandb import is_wandb_reference, parse_reference
+from sweeper.errors import BadInput
+
+from .conftest import sweeper_process
+from .wandb_standin import StandIn
+
+PROGRAMS = Path(__file__).parent / "programs"
+KEY = "sweeperTESTkey" + "x" * 30  # a well-formed W&B key that must never show up anywhere
+
+
+@pytest.fixture
+def standin():
+    with StandIn() as server:
+        yield server
+
+
+def wandb_env(server: StandIn, home: Path, **extra: str) -> dict:
+    """The environment of a user logged in to ``server`` (a fresh home: no netrc, no settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SWEEPER_"))}
+    home.mkdir(exist_ok=True)
+    env.update({"HOME": str(home), "WANDB_CONFIG_DIR": str(home / ".config" / "wandb"),
+                "WANDB_BASE_URL": server.url, "WANDB_API_KEY": KEY, "SWEEPER_WANDB_POLL_S": "1",
+                "NETRC": str(home / ".netrc")})
+    env.update(extra)
+    return env
+
+
+def sweep_file(tmp_path: Path, **overrides) -> Path:
+    config = {"name": "tiny", "program": str(PROGRAMS / "wandb_online.py"), "method": "grid",
+              "metric": {"name": "loss", "goal": "minimize"},
+              "parameters": {"x": {"values": [0.1, 0.3, 0.5, 0.7]}}}
+    config.update(overrides)
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def sweeper(tmp_path: Path, env: dict, *args: str, timeout: float = 120):
+    return sweeper_process(*args, cwd=tmp_path, env=env, timeout=timeout)
+
+
+def create(tmp_path: Path, env: dict, **overrides) -> str:
+    done = sweeper(tmp_path, env, "create", sweep_file(tmp_path, **overrides), "--backend",
+                   "wandb", "--project", "proj")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+# --- naming a W&B sweep -------------------------------------------------------------------------
+
+def test_a_sweep_path_or_url_names_a_wandb_sweep():
+    assert is_wandb_reference("team/nlp/ab12cd34")
+    assert is_wandb_reference("https://wandb.ai/team/nlp/sweeps/ab12cd34")
+    assert not is_wandb_reference("ab12cd34") and not is_wandb_reference("quickstart")
+    assert str(parse_reference("ab12cd34", "team", "nlp")) == "team/nlp/ab12cd34"
+    with pytest.raises(BadInput, match="ENTITY/PROJECT/ID"):
+        parse_reference("ab12cd34")
+
+
+def test_the_backend_is_chosen_by_the_sweep_reference(tmp_path):
+    local = open_backend(str(tmp_path / "s.db"), sweep="ab12cd34")
+    assert local.name == "local"
+    with pytest.raises(BadInput, match="wandb login"):  # W&B, and no credentials in this test
+        env = {k: os.environ.pop(k) for k in list(os.environ) if k == "WANDB_API_KEY"}
+        try:
+            open_backend(sweep="team/nlp/ab12cd34")
+        finally:
+            os.environ.update(env)
+
+
+# --- credentials --------------------------------------------------------------------------------
+
+def test_without_credentials_every_wandb_command_fails_fast_with_one_line(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    del env["WANDB_API_KEY"]
+    path = sweep_file(tmp_path)
+    for args in (["create", path, "--backend", "wandb"], ["status", "alice/proj/ab12cd34"],
+                 ["agent", "alice/proj/ab12cd34", "--dry-run"], ["results", "alice/proj/x1"],
+                 ["stop", "https://wandb.ai/alice/proj/sweeps/ab12cd34"]):
+        started = time.monotonic()
+        done = sweeper(tmp_path, env, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "wandb login" in lines[0] and "WANDB_API_KEY" in lines[0]
+        assert time.monotonic() - started < 30
+    assert standin.requests == []  # nothing was sent
+
+
+# --- creating -----------------------------------------------------------------------------------
+
+def test_create_sends_the_sweep_file_to_upsert_sweep_and_prints_path_and_url(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    file = sweep_file(tmp_path)
+    done = sweeper(tmp_path, env, "create", file, "--backend", "wandb", "--project", "proj")
+    assert done.returncode == 0, done.stderr
+    path = done.stdout.strip().splitlines()[-1]
+    entity, project, sweep_id = path.split("/")
+    assert (entity, project) == ("alice", "proj") and sweep_id in standin.sweeps
+    assert f"{standin.url}/alice/proj/sweeps/{sweep_id}" in done.stderr
+    sent = standin.operations("UpsertSweep")
+    assert len(sent) == 1 and sent[0]["projectName"] == "proj"
+    config = yaml.safe_load(sent[0]["config"])
+    assert config == spec.load(file)  # the config a local sweep of this file keeps
+    assert config["parameters"] == {"x": {"values": [0.1, 0.3, 0.5, 0.7],
+                                          "distribution": "categorical"}}
+
+
+def test_a_sweep_without_program_runs_the_builtin_agent_on_wandb(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    path = tmp_path / "builtin.yaml"
+    path.write_text(yaml.safe_dump({"method": "random", "metric": {"name": "eval/loss"},
+                                    "parameters": {"learning_rate": {"values": [1e-5, 3e-5]}}}))
+    done = sweeper(tmp_path, env, "create", path, "--backend", "wandb", "--project", "p")
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load(standin.operations("UpsertSweep")[0]["config"])["program"] == \
+        "agents/train.py"
+
+
+def test_local_only_methods_are_refused_before_anything_is_sent(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    path = sweep_file(tmp_path, method="tpe")
+    done = sweeper(tmp_path, env, "create", path, "--backend", "wandb")
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("sweeper: error: method: 'tpe' runs only on the local "
+                                   "backend; W&B Sweeps offers grid, random and bayes")
+    assert standin.requests == []
+
+
+# --- state changes ------------------------------------------------------------------------------
+
+def test_state_changes_send_what_the_wandb_sweep_cli_sends(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    path = create(tmp_path, env)
+    sweep_id = path.split("/")[-1]
+    for action, state, shown in (("pause", "PAUSED", "paused"), ("resume", "RUNNING", "running"),
+                                 ("stop", "FINISHED", "finished")):
+        done = sweeper(tmp_path, env, action, path)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"sweep {path} (tiny) is now {shown}"
+        assert standin.sweeps[sweep_id].state == state
+    ours = standin.operations("UpsertSweep")[1:]
+    assert [v["state"] for v in ours] == ["PAUSED", "RUNNING", "FINISHED"]
+    # W&B's refusal comes through as one line and exit 2
+    done = sweeper(tmp_path, env, "pause", path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"sweeper: error: sweep {path}: Cannot pause finished sweep."
+    # the same change made by W&B's own CLI sends the same variables
+    other = create(tmp_path, env)
+    cli = subprocess.run([sys.executable, "-m", "wandb", "sweep", "--cancel", other],
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    theirs = standin.operations("UpsertSweep")[-1]
+    third = create(tmp_path, env)
+    assert sweeper(tmp_path, env, "cancel", third).returncode == 0
+    mine = standin.operations("UpsertSweep")[-1]
+    assert sorted(mine) == sorted(theirs) and mine["state"] == theirs["state"] == "CANCELED"
+    assert sweeper(tmp_path, env, "status", third).stdout.splitlines()[1] == "state: cancelled"
+
+
+def test_an_unknown_sweep_is_bad_input(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    done = sweeper(tmp_path, env, "status", "alice/proj/nosuch00")
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"sweeper: error: no W&B sweep alice/proj/nosuch00 on "
+                                   f"{standin.url}")
+
+
+# --- agents -------------------------------------------------------------------------------------
+
+def test_dry_run_prints_one_wandb_agent_per_gpu_slot_and_starts_nothing(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home", CUDA_VISIBLE_DEVICES="0,1,2")
+    path = create(tmp_path, env)
+    before = len(standin.requests)
+    done = sweeper(tmp_path, env, "agent", path, "--gpus", "0,2", "--per-gpu", "2", "--count",
+                   "3", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["gpu0", "gpu0", "gpu2", "gpu2"]
+    for line, gpu in zip(lines, "0022", strict=True):
+        assert f"CUDA_VISIBLE_DEVICES={gpu} " in line
+        assert line.endswith(f"-m wandb agent --forward-signals --term-timeout 10 "
+                             f"--max-consecutive-failed-runs 5 --count 3 {path}")
+    assert not standin.operations("CreateAgent")
+    sent = {r.operation for r in standin.requests[before:] if r.operation}  # GraphQL only
+    assert sent <= {"Viewer", "GetSweep", "GetDefaultEntity", "Runs"}, sent
+
+
+def test_wandb_agents_run_the_sweep_on_every_gpu_slot_and_never_leak_the_key(standin, tmp_path):
+    """Two slots (GPUs 0 and 1) each run W&B's agent; the runs are real online runs of an
+    unmodified W&B script; results, status and analysis read them back through the public API.
+    With every debug switch on, the API key appears in no output and no log file (wandb-core's
+    debug logs would hold it: sweeper turns them off and says so)."""
+    env = wandb_env(standin, tmp_path / "home", CUDA_VISIBLE_DEVICES="0,1", WANDB_DEBUG="true",
+                    WANDB_CORE_DEBUG="true", SWEEPER_DEBUG="1")
+    path = create(tmp_path, env)
+    done = sweeper(tmp_path, env, "agent", path, "--gpus", "0,1", timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert len(standin.operations("CreateAgent")) == 2
+    assert "[gpu0]" in done.stdout and "[gpu1]" in done.stdout
+    assert "WANDB_DEBUG and WANDB_CORE_DEBUG turned off" in done.stderr
+    assert "runs 4/4 done, 0 running; best loss=0.3333 (x=0.3)" in done.stdout
+    runs = [r for r in standin.runs.values() if r.sweep == path.split("/")[-1]]
+    assert sorted(r.state for r in runs) == ["finished"] * 4
+    assert {r.summary["cuda_visible_devices"] for r in runs} == {"0", "1"}
+    assert sorted(r.config["x"]["value"] for r in runs) == [0.1, 0.3, 0.5, 0.7]
+
+    outputs = [done]
+    results = sweeper(tmp_path, env, "results", path, "--format", "json")
+    outputs.append(results)
+    rows = json.loads(results.stdout)
+    assert [r["config"]["x"] for r in rows][0] == 0.3 and len(rows) == 4
+    assert rows[0]["summary"]["loss"] == pytest.approx(1 / 3)  # (x - 0.3)**2 + 1/3 at the end
+    status = sweeper(tmp_path, env, "status", path)
+    outputs.append(status)
+    assert "state: finished" in status.stdout and "runs: 4/4 (4 finished)" in status.stdout
+
+    # analysis.runs() gives the columns a local sweep gives
+    code = ("import json, sys; from sweeper import analysis; df = analysis.runs(sys.argv[1], "
+            "history=True); print(json.dumps({'columns': list(df.columns), 'steps': "
+            "df['steps'].tolist(), 'best': df['metric_best'].tolist()}))")
+    frame = subprocess.run([sys.executable, "-c", code, path], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    outputs.append(frame)
+    assert frame.returncode == 0, frame.stderr
+    got = json.loads(frame.stdout.strip().splitlines()[-1])
+    from sweeper.analysis._frame import BASE_COLUMNS
+
+    assert set(BASE_COLUMNS) <= set(got["columns"]) and "x" in got["columns"]
+    assert "summary.loss" in got["columns"] and "history" in got["columns"]
+    assert got["steps"] == [3, 3, 3, 3]
+
+    # the key reached the server, and nothing else
+    encoded = base64.b64encode(f"api:{KEY}".encode()).decode()
+    assert any(encoded in r.authorization for r in standin.requests)
+    for out in outputs:
+        assert KEY not in out.stdout + out.stderr and encoded not in out.stdout + out.stderr
+    logs = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("debug") for p in logs)  # the debug logs were written
+    for log in logs:
+        text = log.read_bytes()
+        assert KEY.encode() not in text and encoded.encode() not in text, log
