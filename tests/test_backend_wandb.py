@@ -257,3 +257,61 @@ def test_wandb_agents_run_the_sweep_on_every_gpu_slot_and_never_leak_the_key(sta
     for log in logs:
         text = log.read_bytes()
         assert KEY.encode() not in text and encoded.encode() not in text, log
+
+
+# --- promotion to the W&B Registry ---------------------------------------------------------------
+
+def test_promote_links_the_model_artifact_the_run_logged_into_the_registry(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    path = create(tmp_path, env)
+    sweep_id = path.split("/")[-1]
+    standin.add_run(sweep_id, {"x": 0.1}, {"loss": 0.5}, artifacts=[
+        {"id": "QXJ0aWZhY3Q6MQ==", "name": "model-worse", "type": "model"}])
+    best = standin.add_run(sweep_id, {"x": 0.3}, {"loss": 0.2}, artifacts=[
+        {"id": "QXJ0aWZhY3Q6Mg==", "name": "run-table", "type": "run_table"},
+        {"id": "QXJ0aWZhY3Q6Mw==", "name": f"model-{sweep_id}", "type": "model"}])
+    standin.add_run(sweep_id, {"x": 0.5}, {"loss": 0.1}, state="crashed")  # never promoted
+    done = sweeper(tmp_path, env, "promote", path, "--name", "tiny-clf", "--alias", "production")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"registered wandb-registry-model/tiny-clf:v0 (aliases: latest, best, production) "
+        f"from run run-{best.id}", "wandb-registry-model/tiny-clf:v0"]
+    link = standin.operations("LinkArtifact")[0]["input"]
+    assert link["artifactID"] == "QXJ0aWZhY3Q6Mw==" and link["artifactPortfolioName"] == "tiny-clf"
+    assert link["projectName"] == "wandb-registry-model"
+    assert [a["alias"] for a in link["aliases"]] == ["best", "production"]
+    # twice: no new version, and it says so
+    again = sweeper(tmp_path, env, "promote", path, "--name", "tiny-clf", "--alias", "production")
+    assert again.stdout.startswith("already registered as wandb-registry-model/tiny-clf:v0")
+    assert len(standin.links) == 1
+    # a crashed run is refused by name
+    crashed = sweeper(tmp_path, env, "promote", path, "--run", f"run-{list(standin.runs)[-1]}")
+    assert crashed.returncode == 2 and "crashed; only finished runs are promoted" in crashed.stderr
+
+
+def test_promote_logs_a_local_checkpoint_as_a_model_artifact_when_none_was_logged(standin,
+                                                                                   tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    path = create(tmp_path, env)
+    checkpoint = tmp_path / "checkpoint-best"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_text('{"model_type": "bert"}')
+    run = standin.add_run(path.split("/")[-1], {"x": 0.3}, {"loss": 0.2,
+                                                           "checkpoint": str(checkpoint)})
+    for expected in ("registered", "already registered as"):
+        done = sweeper(tmp_path, env, "promote", path, "--name", "tiny-clf")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"{expected} wandb-registry-model/tiny-clf:v0")
+    created = standin.operations("CreateArtifact")
+    assert {c["input"]["artifactCollectionName"] for c in created} == {f"model-{run.id}"}
+    assert all(c["input"]["artifactTypeName"] == "model" for c in created)
+    assert len(standin.links) == 1 and standin.links[0]["aliases"] == ["best"]
+    uploaded = [r.body for r in standin.requests if r.method == "PUT"
+                and r.path == "/upload/config.json"]
+    assert uploaded and uploaded[-1] == b'{"model_type": "bert"}'
+
+    # no artifact and no checkpoint folder here: refused, nothing linked
+    standin.runs[run.id].summary["checkpoint"] = str(tmp_path / "elsewhere")
+    refused = sweeper(tmp_path, env, "promote", path, "--name", "other")
+    assert refused.returncode == 2 and "WANDB_LOG_MODEL=checkpoint" in refused.stderr
+    assert len(standin.links) == 1

@@ -16,6 +16,7 @@ import secrets
 import string
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -164,6 +165,10 @@ class StandIn:
                 "user": {"name": ENTITY, "username": ENTITY}, "project": {
                     "id": "p1", "name": run.project, "entity": {"id": "e1", "name": run.entity}}}
 
+    def op_Run(self, v, base):
+        run = self.runs.get(v.get("name") or "")
+        return {"project": {"run": self._run_node(run, base) if run else None}}
+
     def op_Runs(self, v, base):
         filters = json.loads(v.get("filters") or "{}")
         wanted = filters.get("sweep") or next(
@@ -190,6 +195,129 @@ class StandIn:
     def op_RunFullHistory(self, v, base):
         run = self.runs[v["name"]]
         return {"project": {"run": {"history": [json.dumps(row) for row in run.history]}}}
+
+    # --- artifacts and the registry -------------------------------------------------------------
+
+    def _artifact_node(self, run: Run, art: dict) -> dict:
+        project = {"id": "p1", "internalId": "1", "name": run.project,
+                   "entity": {"name": run.entity}}
+        return {"__typename": "Artifact", "id": art["id"], "versionIndex": 0,
+                "artifactSequence": {"__typename": "ArtifactSequence", "name": art["name"],
+                                     "project": project},
+                "artifactType": {"name": art["type"]}, "description": None,
+                "metadata": json.dumps(art.get("metadata", {})), "ttlDurationSeconds": -1,
+                "ttlIsInherited": True, "tags": [], "historyStep": None,
+                "state": art.get("state", "COMMITTED"),
+                "size": 10, "digest": art.get("digest", "d1"), "digestAlgorithm": None,
+                "commitHash": "c1", "fileCount": 1, "createdAt": iso(run.created_at),
+                "updatedAt": None, "aliases": [{"__typename": "ArtifactAlias", "id": "a1",
+                                                "alias": "latest", "artifactCollection": None}]}
+
+    def _artifact(self, artifact_id: str) -> tuple[Run, dict]:
+        return next((run, art) for run in self.runs.values() for art in run.artifacts
+                    if art["id"] == artifact_id)
+
+    def op_RunOutputArtifacts(self, v, base):
+        run = self.runs[v["run"]]
+        edges = [{"node": self._artifact_node(run, a)} for a in run.artifacts]
+        return {"project": {"run": {"artifacts": {
+            "totalCount": len(edges), "pageInfo": {"endCursor": None, "hasNextPage": False},
+            "edges": edges}}}}
+
+    def _membership(self, link: dict) -> dict:
+        project = {"id": "p2", "internalId": "2", "name": link["project"],
+                   "entity": {"name": link["entity"]}}
+        return {"versionIndex": link["version"], "createdAt": iso(link["at"]),
+                "aliases": [{"__typename": "ArtifactAlias", "id": f"al{i}", "alias": a}
+                            for i, a in enumerate(link["aliases"])],
+                "artifactCollection": {"__typename": "ArtifactPortfolio",
+                                       "name": link["collection"], "project": project}}
+
+    def op_FetchLinkedArtifacts(self, v, base):
+        links = [link for link in self.links if link["artifact"] == v.get("artifactID")]
+        return {"artifact": {"artifactMemberships": {"edges": [
+            {"node": self._membership(link)} for link in links]}}}
+
+    def op_ProjectArtifactCollection(self, v, base):
+        found = any(link["project"] == v["project"] and link["collection"] == v["name"]
+                    for link in self.links) or any(
+            a["name"] == v["name"] for r in self.runs.values() for a in r.artifacts)
+        project = {"id": "p2", "internalId": "2", "name": v["project"],
+                   "entity": {"name": v["entity"]}}
+        collection = {"__typename": "ArtifactPortfolio" if v["project"].startswith(
+            "wandb-registry-") else "ArtifactSequence", "id": "c1", "name": v["name"],
+            "description": None, "createdAt": iso(time.time()), "updatedAt": None,
+            "project": project, "type": {"name": v["type"]}, "tags": {"edges": []}}
+        return {"project": {"artifactType": {"artifactCollection": collection if found
+                                             else None}}}
+
+    def op_ArtifactType(self, v, base):  # "does this artifact exist yet?" before logging it
+        return {"project": {"artifact": None}}
+
+    # wandb-core logging an artifact: create it, its manifest and files, upload, commit
+    def op_CreateArtifact(self, v, base):
+        data = v["input"]
+        run = self.runs[data["runName"]] if data.get("runName") in self.runs else None
+        artifact_id = base64.b64encode(f"Artifact:{new_id()}".encode()).decode()
+        art = {"id": artifact_id, "name": data["artifactCollectionName"],
+               "type": data["artifactTypeName"], "digest": data.get("digest"),
+               "metadata": json.loads(data.get("metadata") or "{}"), "state": "PENDING"}
+        owner = run or next(iter(self.runs.values()))
+        same = next((a for r in self.runs.values() for a in r.artifacts
+                     if a["name"] == art["name"] and a["digest"] == art["digest"]), None)
+        if same is not None:  # W&B de-duplicates by digest: the same version comes back
+            art = same
+        else:
+            owner.artifacts.append(art)
+        return {"createArtifact": {"artifact": {"id": art["id"], "state": art["state"],
+                                                "artifactSequence": {"latestArtifact": None}}}}
+
+    def op_CreateArtifactManifest(self, v, base):
+        return {"createArtifactManifest": {"artifactManifest": {"id": "m1", "file": {
+            "id": "f1", "uploadUrl": f"{base}/upload/manifest", "uploadHeaders": []}}}}
+
+    def op_CreateArtifactFiles(self, v, base):
+        files = v["input"]["artifactFiles"]
+        return {"createArtifactFiles": {"files": {"edges": [{"node": {
+            "storagePath": f"artifacts/{f['name']}", "uploadUrl": f"{base}/upload/{f['name']}",
+            "uploadHeaders": [], "uploadMultipartUrls": None,
+            "artifact": {"id": f["artifactID"]}}} for f in files]}}}
+
+    def op_CommitArtifact(self, v, base):
+        run, art = self._artifact(v["artifactID"])
+        art["state"] = "COMMITTED"
+        return {"commitArtifact": {"artifact": {"id": art["id"], "digest": art["digest"]}}}
+
+    def op_ArtifactByID(self, v, base):
+        run, art = self._artifact(v["id"])
+        return {"artifact": self._artifact_node(run, art)}
+
+    def op_FetchOrgInfoFromEntity(self, v, base):
+        org = {"name": "alice-org", "orgEntity": {"name": "alice-org"}}
+        return {"entity": {"organization": None, "user": {"organizations": [org]}}}
+
+    def op_LinkArtifact(self, v, base):
+        data = v.get("input") or v
+        artifact_id = data.get("artifactID")
+        target = (data.get("projectName"), data.get("artifactPortfolioName"))
+        same = [link for link in self.links if (link["project"], link["collection"]) == target]
+        link = next((link for link in same if link["artifact"] == artifact_id), None)
+        if link is None:
+            link = {"artifact": artifact_id, "entity": data.get("entityName") or ENTITY,
+                    "project": target[0], "collection": target[1], "version": len(same),
+                    "aliases": [], "at": time.time()}
+            self.links.append(link)
+        for alias in [a.get("alias") if isinstance(a, dict) else a
+                      for a in data.get("aliases") or []]:
+            for other in same:  # an alias points at one version of a collection
+                if alias in other["aliases"]:
+                    other["aliases"].remove(alias)
+            link["aliases"].append(alias)
+        run, art = self._artifact(artifact_id)
+        membership = self._membership(link)
+        membership.update({"__typename": "ArtifactCollectionMembership", "id": "m1",
+                           "artifact": self._artifact_node(run, art)})
+        return {"result": {"versionIndex": link["version"], "artifactMembership": membership}}
 
     # --- agents: W&B's engine hands out the runs, as the server does ----------------------------
 
@@ -293,7 +421,12 @@ def _handler(standin: StandIn):
                 with standin.lock:
                     standin.requests.append(Request("POST", self.path, operation, variables,
                                                     auth, body))
-                    data = standin.graphql(operation, variables, base)
+                    try:
+                        data = standin.graphql(operation, variables, base)
+                    except Exception as exc:  # a stand-in gap: fail the call, not the server
+                        traceback.print_exc()
+                        self._reply({"errors": [{"message": f"stand-in: {exc!r}"}]}, 400)
+                        return
                 self._reply({"data": data})
                 return
             with standin.lock:
