@@ -286,6 +286,28 @@ def test_one_agent_process_per_gpu_slot_each_with_its_own_device(work, monkeypat
         plan_slots("all", available=[])
 
 
+def test_dry_run_prints_each_agent_process_and_starts_none(work, run_cli):
+    sweep_file = write_sweep(work / "d.yaml", {
+        "name": "d", "program": "argv_dump.py", "method": "grid",
+        "parameters": {"i": {"values": [1, 2]}}})
+    os.environ["CUDA_VISIBLE_DEVICES"] = "0,1"  # run_cli runs in this process
+    try:
+        planned = run_cli("run", sweep_file, "--gpus", "0,1", "--dry-run")
+        sweep_id = run_cli("create", sweep_file).out.strip()
+        agents = run_cli("agent", sweep_id, "--gpus", "1", "--count", "2", "--dry-run")
+    finally:
+        del os.environ["CUDA_VISIBLE_DEVICES"]
+    assert planned.code == 0 and planned.out.splitlines()[0].startswith(
+        "would create a grid sweep from")
+    assert [line.split(":")[0] for line in planned.out.splitlines()[1:]] == ["gpu0", "gpu1"]
+    assert agents.code == 0, agents.err
+    (line,) = agents.out.splitlines()
+    assert line.startswith("gpu1: CUDA_VISIBLE_DEVICES=1 SWEEPER_AGENT_LABEL=gpu1 ")
+    assert line.endswith(f"-m sweeper.agent {sweep_id} --storage sqlite:///{work / 'sweeper.db'} "
+                         "--max-failures 5 --grace 10.0 --count 2")
+    assert run_cli("status", sweep_id).out.splitlines()[2] == "runs: 0/2"  # nothing ran
+
+
 def test_pause_from_a_second_terminal_holds_new_runs(work):
     sweep_id = _slow_sweep("pause", [1, 2], steps=80)
     runner = subprocess.Popen([str(Path(sys.executable).with_name("sweeper")), "agent", sweep_id],
