@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -175,6 +176,19 @@ def test_state_changes_send_what_the_wandb_sweep_cli_sends(standin, tmp_path):
     assert sweeper(tmp_path, env, "status", third).stdout.splitlines()[1] == "state: cancelled"
 
 
+def test_sweeps_lists_a_projects_sweeps(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    first, second = create(tmp_path, env), create(tmp_path, env, name="other")
+    done = sweeper(tmp_path, env, "sweeps", "--backend", "wandb", "--project", "proj")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "METHOD", "STATE", "RUNS", "BEST", "CREATED"]
+    assert [line.split()[:4] for line in lines[1:]] == [[first, "tiny", "grid", "running"],
+                                                        [second, "other", "grid", "running"]]
+    missing = sweeper(tmp_path, env, "sweeps", "--backend", "wandb")
+    assert missing.returncode == 2 and "needs --project" in missing.stderr
+
+
 def test_an_unknown_sweep_is_bad_input(standin, tmp_path):
     env = wandb_env(standin, tmp_path / "home")
     done = sweeper(tmp_path, env, "status", "alice/proj/nosuch00")
@@ -201,6 +215,32 @@ def test_dry_run_prints_one_wandb_agent_per_gpu_slot_and_starts_nothing(standin,
     assert not standin.operations("CreateAgent")
     sent = {r.operation for r in standin.requests[before:] if r.operation}  # GraphQL only
     assert sent <= {"Viewer", "GetSweep", "GetDefaultEntity", "Runs"}, sent
+
+
+def test_ctrl_c_reaches_wandb_agents_and_their_runs(standin, tmp_path):
+    """SIGINT to `sweeper agent`: each W&B agent gets SIGTERM, forwards it to its run
+    (--forward-signals), starts no new run, and `sweeper agent` exits 130."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    env = wandb_env(standin, tmp_path / "home", PID_DIR=str(pids))
+    path = create(tmp_path, env, parameters={"x": {"values": [0.1, 0.3]},
+                                             "delay": {"value": 60}})
+    exe = Path(sys.executable).with_name("sweeper")
+    proc = subprocess.Popen([str(exe), "agent", path, "--workers", "2", "--gpus", "none"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    while len(list(pids.glob("*.pid"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    run_pids = [int(p.stem) for p in pids.glob("*.pid")]
+    assert len(run_pids) == 2, "the runs did not start"
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 130, out[-3000:]
+    for pid in run_pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert len([r for r in standin.runs.values() if r.sweep == path.split("/")[-1]]) == 2
 
 
 def test_wandb_agents_run_the_sweep_on_every_gpu_slot_and_never_leak_the_key(standin, tmp_path):

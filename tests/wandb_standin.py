@@ -151,6 +151,14 @@ class StandIn:
         sweep = self.sweeps.get(v.get("name") or v.get("sweep") or "")
         return {"project": {"sweep": self._sweep_fields(sweep) if sweep else None}}
 
+    def op_GetSweeps(self, v, base):
+        found = [s for s in self.sweeps.values() if s.project == v["project"]]
+        fields = ("__typename", "id", "name", "displayName", "method", "state", "description",
+                  "bestLoss", "config", "createdAt", "updatedAt", "runCount", "runCountExpected")
+        return {"project": {"totalSweeps": len(found), "sweeps": {
+            "pageInfo": {"__typename": "PageInfo", "endCursor": None, "hasNextPage": False},
+            "edges": [{"node": {k: self._sweep_fields(s)[k] for k in fields}} for s in found]}}}
+
     op_GetSweep = op_GetSweepLegacy = op_SweepWithRuns = op_GetSweepState = _find_sweep
 
     def _run_node(self, run: Run, base: str) -> dict:
