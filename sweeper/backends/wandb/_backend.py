@@ -1,0 +1,203 @@
+"""The W&B backend, on the SDK's public API: ``wandb.sweep`` creates, ``wandb agent`` runs,
+``wandb.Api()`` reads, and state changes make the call `wandb sweep --stop/...` makes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from ... import spec
+from ...errors import BadInput, SweeperError, UnknownSweep
+from .._base import TRANSITIONS, AgentProcess, RunInfo, SweepInfo, slot_label_and_env
+from . import _records
+from ._auth import base_url, disarm_debug_logs, require_credentials, scrub
+from ._reference import SweepPath, parse_reference
+
+BUILTIN_PROGRAM = "agents/train.py"
+HISTORY_SAMPLES = 10_000  # steps per run W&B returns at most (it samples longer histories)
+
+
+class WandbBackend:
+    """Sweeps on a W&B server; needs credentials (``wandb login`` or WANDB_API_KEY)."""
+
+    name = "wandb"
+
+    def __init__(self, entity: str | None = None, project: str | None = None):
+        disarm_debug_logs()  # before the SDK reads its settings
+        self.base_url = base_url()
+        self._key = require_credentials(self.base_url)  # only to scrub it out of messages
+        self.entity = entity or os.environ.get("WANDB_ENTITY")
+        self.project = project
+        self.location = f"W&B ({self.base_url})"
+        self.poll_interval_s = float(os.environ.get("SWEEPER_WANDB_POLL_S", "10"))
+        self._api = None
+        self._read_before: set[str] = set()
+
+    # --- the SDK ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _sdk(self, doing: str) -> Iterator[None]:
+        """SDK failures as one line (with the key scrubbed out), never a traceback."""
+        try:
+            yield
+        except SweeperError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            raise SweeperError(scrub(f"W&B: {doing}: {text}", self._key)) from None
+
+    @property
+    def api(self):
+        if self._api is None:
+            import wandb
+
+            with self._sdk(f"connecting to {self.base_url}"):
+                self._api = wandb.Api(timeout=60)
+        return self._api
+
+    def _path(self, reference: str) -> SweepPath:
+        return parse_reference(reference, self.entity, self.project)
+
+    def _public_sweep(self, path: SweepPath):
+        with self._sdk(f"reading sweep {path}"):
+            try:
+                public = self.api.sweep(str(path))
+                if str(path) in self._read_before:  # the SDK caches it: read it anew
+                    public.load(force=True)
+            except Exception as exc:
+                if "Could not find sweep" in str(exc):  # the SDK's ValueError, or it wrapped
+                    raise UnknownSweep(f"no W&B sweep {path} on {self.base_url}") from None
+                raise
+        self._read_before.add(str(path))
+        return public
+
+    # --- sweeps -------------------------------------------------------------------------------
+
+    def check_config(self, config: dict) -> dict:
+        """Validated and normalised (W&B's defaults made explicit: the same config the local
+        backend keeps), with the built-in agent named as the program (W&B's agent needs one).
+        Methods that only the local backend offers are refused before anything is sent."""
+        method = config.get("method")
+        if method in spec.LOCAL_METHODS:
+            raise BadInput(f"method: {method!r} runs only on the local backend; W&B Sweeps "
+                           "offers grid, random and bayes")
+        config = spec.validate(config)
+        if config.get("program") is None and not config.get("command"):
+            config = {**config, "program": BUILTIN_PROGRAM}
+        return config
+
+    def create_sweep(self, config: dict, name: str | None = None) -> SweepInfo:
+        """``wandb.sweep``: a new W&B sweep in --entity/--project (or the file's ``project``)."""
+        import wandb
+
+        config = self.check_config({**config, **({"name": name} if name else {})})
+        project = self.project or config.get("project")
+        with self._sdk("creating the sweep"), contextlib.redirect_stdout(io.StringIO()):
+            sweep_id = wandb.sweep(config, entity=self.entity, project=project)  # prints id, URL
+        entity = os.environ.get("WANDB_ENTITY") or self.entity or self.api.default_entity
+        project = os.environ.get("WANDB_PROJECT") or project
+        return self.sweep(str(SweepPath(entity, project, sweep_id)))
+
+    def sweep(self, sweep_id: str, with_best: bool = True) -> SweepInfo:
+        """The sweep's state and config; ``with_best``: also its best run (``best_run()``)."""
+        path = self._path(sweep_id)
+        public = self._public_sweep(path)
+        config = public.config
+        info = _records.sweep_info(str(path), public._attrs, config, public.url, None)
+        if with_best and config.get("metric"):
+            with self._sdk(f"reading the best run of {path}"), \
+                    contextlib.redirect_stderr(io.StringIO()):  # "Sorting runs by ..."
+                best = public.best_run()
+            if best is not None:
+                info = _records.sweep_info(str(path), public._attrs, config, public.url,
+                                           _records.run_info(best, info, 0))
+        return info
+
+    def find_sweep(self, reference: str) -> SweepInfo:
+        return self.sweep(reference)
+
+    def sweeps(self) -> list[SweepInfo]:
+        if not self.project:
+            raise BadInput("listing W&B sweeps needs --project (and --entity, default yours)")
+        entity = self.entity or self.api.default_entity
+        with self._sdk(f"listing the sweeps of {entity}/{self.project}"):
+            found = list(self.api.project(self.project, entity=entity).sweeps())
+        return [self.sweep(f"{entity}/{self.project}/{s.id}") for s in found]
+
+    def set_state(self, sweep_id: str, action: str) -> SweepInfo:
+        """pause, resume, stop (W&B: finished) or cancel, as `wandb sweep --ACTION` does."""
+        from wandb.apis.public.sweeps import _set_sweep_state
+
+        if action not in TRANSITIONS:
+            raise BadInput(f"unknown action {action!r}; one of {', '.join(TRANSITIONS)}")
+        path = self._path(sweep_id)
+        self._public_sweep(path)  # an unknown sweep is bad input, not a failure
+        try:
+            _set_sweep_state(self.api, path.id, _records.ACTIONS[action], entity=path.entity,
+                             project=path.project)
+        except Exception as exc:  # noqa: BLE001 - W&B refuses with a plain Exception
+            if type(exc) is Exception:  # "Cannot pause finished sweep." and the like
+                raise BadInput(f"sweep {path}: {exc}") from None
+            with self._sdk(f"changing the state of {path}"):
+                raise
+        return self.sweep(str(path))
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def runs(self, sweep_id: str, history: bool = False) -> list[RunInfo]:
+        """The sweep's runs, oldest first: the query ``Api().sweep(path).runs`` makes, with the
+        config and summary loaded in the same page (``lazy=False``). ``history``: each run's
+        logged rows, as W&B samples them (at most HISTORY_SAMPLES)."""
+        path = self._path(sweep_id)
+        sweep = self.sweep(str(path), with_best=False)
+        with self._sdk(f"reading the runs of {path}"):
+            self.api.flush()  # the SDK caches run lists: read them anew
+            found = list(self.api.runs(f"{path.entity}/{path.project}",
+                                       filters={"sweep": path.id}, order="+created_at",
+                                       per_page=200, lazy=False))
+            records = []
+            for number, run in enumerate(found, 1):
+                rows = run.history(samples=HISTORY_SAMPLES, pandas=False) if history else None
+                records.append(_records.run_info(run, sweep, number, rows))
+        return records
+
+    # --- agents -------------------------------------------------------------------------------
+
+    def agent_processes(self, sweep_id: str, slots: list[str | None], count: int | None,
+                        max_failures: int, grace_s: float) -> list[AgentProcess]:
+        """W&B's own agent (``wandb agent``) once per slot, each with its CUDA_VISIBLE_DEVICES;
+        it forwards signals to its run and kills it ``grace_s`` after a second one."""
+        argv = [sys.executable, "-m", "wandb", "agent", "--forward-signals",
+                "--term-timeout", str(math.ceil(grace_s)),
+                "--max-consecutive-failed-runs", str(max_failures)]
+        if count is not None:
+            argv += ["--count", str(count)]
+        argv.append(sweep_id)
+        common = {"WANDB_AGENT_MAX_INITIAL_FAILURES": str(max_failures)}
+        # W&B's agent runs `python PROGRAM`: make `python` this interpreter (a venv not activated)
+        python = shutil.which("python")
+        if python is None or Path(python).resolve() != Path(sys.executable).resolve():
+            common["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
+                                              os.environ.get("PATH", "")])
+        processes = []
+        for index, device in enumerate(slots):
+            label, env = slot_label_and_env(index, device)
+            processes.append(AgentProcess(label, argv, {**common, **env}))
+        return processes
+
+    # --- promotion ----------------------------------------------------------------------------
+
+    def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
+                registry_dir: str | None = None):
+        """Link the run's model artifact into the W&B Registry (see ``_promote``)."""
+        from ._promote import promote
+
+        path = self._path(str(run["sweep_id"]))
+        with self._sdk(f"promoting run {run['name']}"):
+            return promote(self.api, path, run, name, aliases, metadata)
