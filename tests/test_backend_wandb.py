@@ -217,6 +217,20 @@ def test_dry_run_prints_one_wandb_agent_per_gpu_slot_and_starts_nothing(standin,
     assert sent <= {"Viewer", "GetSweep", "GetDefaultEntity", "Runs"}, sent
 
 
+def test_run_creates_a_wandb_sweep_and_runs_it(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home")
+    file = sweep_file(tmp_path, parameters={"x": {"values": [0.3, 0.6]}})
+    done = sweeper(tmp_path, env, "run", file, "--backend", "wandb", "--project", "proj",
+                   "--gpus", "none", timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (sweep,) = standin.sweeps.values()
+    path = f"alice/proj/{sweep.id}"
+    url = f"{standin.url}/alice/proj/sweeps/{sweep.id}"
+    assert done.stdout.startswith(f"sweep {path} (tiny, grid) in {url}; 1 agent")
+    assert f"sweep {path} (tiny): finished" in done.stdout
+    assert sorted(r.state for r in standin.runs.values()) == ["finished", "finished"]
+
+
 def test_ctrl_c_reaches_wandb_agents_and_their_runs(standin, tmp_path):
     """SIGINT to `sweeper agent`: each W&B agent gets SIGTERM, forwards it to its run
     (--forward-signals), starts no new run, and `sweeper agent` exits 130."""
