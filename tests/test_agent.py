@@ -71,6 +71,22 @@ def test_an_unmodified_wandb_script_reports_to_a_local_sweep(work):
         assert [h["loss"] for h in recorded.history] == [h["loss"] for h in run.history]
 
 
+def test_wandb_debug_logs_cannot_leak_the_api_key_of_local_runs(work):
+    """wandb-core 0.31 writes the API key into its debug logs (also offline); the agent turns
+    WANDB_DEBUG off for its runs and says so."""
+    key = "sweeperTESTkey" + "y" * 30
+    sweep_file = write_sweep(work / "k.yaml", {
+        "name": "k", "program": "wandb_script.py", "method": "grid",
+        "parameters": {"lr": {"values": [0.001]}, "steps": {"value": 2}}})
+    proc = sweeper_process("run", sweep_file, cwd=work, env={
+        "HOME": str(work / "home"), "WANDB_API_KEY": key, "WANDB_DEBUG": "true"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "WANDB_DEBUG turned off" in proc.stderr
+    files = [p for p in work.rglob("*") if p.is_file()]
+    assert any("debug" in p.name for p in files)
+    assert not [p for p in files if key.encode() in p.read_bytes()]
+
+
 def test_macros_expand_as_wandb_agent_does_and_never_through_a_shell(work, monkeypatch):
     dump = work / "argv.jsonl"
     monkeypatch.setenv("ARGV_DUMP", str(dump))

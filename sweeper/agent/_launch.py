@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from .._keys import disarm_debug_logs
 from ..backends import AgentProcess, Backend, RunQueue
 from ..errors import SweeperError
 from ..progress import ProgressReporter
@@ -33,6 +34,8 @@ def run_agents(backend: Backend, sweep_id: str, slots: list[str | None], *,
     processes instead of starting them.
     """
     processes = backend.agent_processes(sweep_id, slots, count, max_failures, grace_s)
+    if not dry_run:
+        disarm_debug_logs()  # for the agents and every run they start
     if dry_run:
         for process in processes:
             print(describe(process), flush=True)

@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ... import spec
+from ..._keys import disarm_debug_logs, scrub
 from ...errors import BadInput, SweeperError, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, RunInfo, SweepInfo, slot_label_and_env
 from . import _records
-from ._auth import base_url, disarm_debug_logs, require_credentials, scrub
+from ._auth import base_url, require_credentials
 from ._reference import SweepPath, parse_reference
 
 BUILTIN_PROGRAM = "agents/train.py"
