@@ -17,6 +17,12 @@ GRID_200 = {"method": "grid", "program": "train.py",
             "parameters": {"a": {"values": list(range(20))}, "b": {"values": list(range(10))}}}
 
 
+def random_sweep(backend, **keys):
+    """A random sweep over one float ``x`` (plus ``keys``), for tests of the run records."""
+    return backend.create_sweep({"method": "random", "program": "x.py",
+                                 "parameters": {"x": {"min": 0.0, "max": 1.0}}, **keys})
+
+
 def _pull_all(storage: str, sweep_id: str, out) -> None:
     backend = open_backend(storage)
     agent = backend.register_agent(sweep_id, "test", 0, None)
@@ -54,8 +60,7 @@ def test_sixteen_agents_share_a_200_point_grid_with_no_duplicates(storage):
 
 def test_run_cap_is_honoured_across_agents(storage):
     backend = open_backend(storage)
-    sweep = backend.create_sweep({"method": "random", "program": "x.py", "run_cap": 3,
-                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    sweep = random_sweep(backend, run_cap=3)
     agents = [backend.register_agent(sweep.id, "h", i, None) for i in range(2)]
     handed = [backend.next_run(sweep.id, agents[i % 2]) for i in range(5)]
     assert [isinstance(h, Assignment) for h in handed] == [True, True, True, False, False]
@@ -65,9 +70,7 @@ def test_run_cap_is_honoured_across_agents(storage):
 
 def test_reaching_the_target_finishes_the_sweep(storage):
     backend = open_backend(storage)
-    sweep = backend.create_sweep({"method": "random", "program": "x.py",
-                                  "metric": {"name": "acc", "goal": "maximize", "target": 0.9},
-                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    sweep = random_sweep(backend, metric={"name": "acc", "goal": "maximize", "target": 0.9})
     agent = backend.register_agent(sweep.id, "h", 1, None)
     run = backend.next_run(sweep.id, agent)
     backend.log(run.run_id, [{"acc": 0.5}, {"acc": 0.95}])
@@ -80,8 +83,7 @@ def test_reaching_the_target_finishes_the_sweep(storage):
 
 def test_pause_resume_stop_and_cancel_have_wandb_meaning(storage):
     backend = open_backend(storage)
-    sweep = backend.create_sweep({"method": "random", "program": "x.py",
-                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    sweep = random_sweep(backend)
     agent = backend.register_agent(sweep.id, "h", 1, None)
     running = backend.next_run(sweep.id, agent)
     backend.set_state(sweep.id, "pause")
@@ -101,8 +103,7 @@ def test_pause_resume_stop_and_cancel_have_wandb_meaning(storage):
     with pytest.raises(BadInput, match="cannot resume"):
         backend.set_state(sweep.id, "resume")
 
-    other = backend.create_sweep({"method": "random", "program": "x.py",
-                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    other = random_sweep(backend)
     run = backend.next_run(other.id, agent)
     backend.set_state(other.id, "stop")
     assert backend.stop_reason(run.run_id) is None  # stop lets running runs finish
@@ -111,8 +112,7 @@ def test_pause_resume_stop_and_cancel_have_wandb_meaning(storage):
 
 def test_runs_of_a_silent_agent_are_marked_crashed(storage):
     backend = open_backend(storage)
-    sweep = backend.create_sweep({"method": "random", "program": "x.py",
-                                  "parameters": {"x": {"min": 0.0, "max": 1.0}}})
+    sweep = random_sweep(backend)
     agent = backend.register_agent(sweep.id, "h", 1, None)
     run = backend.next_run(sweep.id, agent)
     backend.heartbeat(agent)

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import yaml
 
+from .. import spec
 from ..errors import BadInput
 
 DEFAULT_COMMAND = ["${env}", "${interpreter}", "${program}", "${args}"]
 INJECT_DIR = Path(__file__).resolve().parent.parent / "_inject"
-# The built-in agent entrypoint, used when a sweep names no program and no command.
-BUILTIN_PROGRAM = "agents/train.py"
 
 
 @dataclass
@@ -47,7 +46,7 @@ class RunFiles:
 
 def resolve_program(config: dict, cwd: Path) -> str:
     """The sweep's program, checked to exist relative to the agent's working directory."""
-    program = config.get("program") or BUILTIN_PROGRAM
+    program = config.get("program") or spec.BUILTIN_PROGRAM
     uses_program = not config.get("command") or any("${program}" in str(c)
                                                    for c in config["command"])
     if uses_program and not (cwd / program).is_file():

@@ -34,12 +34,11 @@ def run_agents(backend: Backend, sweep_id: str, slots: list[str | None], *,
     processes instead of starting them.
     """
     processes = backend.agent_processes(sweep_id, slots, count, max_failures, grace_s)
-    if not dry_run:
-        disarm_debug_logs()  # for the agents and every run they start
     if dry_run:
         for process in processes:
             print(describe(process), flush=True)
         return 0
+    disarm_debug_logs()  # for the agents and every run they start
     in_process = isinstance(backend, RunQueue) and len(slots) == 1 and not slots[0]
     with ProgressReporter(backend, sweep_id, live=live,
                           interval_s=backend.poll_interval_s) as progress:

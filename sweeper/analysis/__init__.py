@@ -4,9 +4,9 @@ run's checkpoint to a model registry."""
 from __future__ import annotations
 
 from .. import registry
-from ..backends import Backend, open_backend
+from ..backends import Backend
 from ..errors import BadInput
-from ._frame import frame, parameter_columns, runs
+from ._frame import frame, parameter_columns, runs, source
 from ._importance import importance, varied_parameters
 from ._rank import SEED_PARAMS, failed, rank
 
@@ -33,9 +33,8 @@ def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (
             backend: Backend | None = None, registry_dir: str | None = None) -> registry.Version:
     """Register the best run's best checkpoint (or ``run``'s) as a new version of ``name``: in
     the local registry for a local sweep, in the W&B Registry for a W&B sweep."""
-    source = backend if backend is not None else open_backend(storage, create=False,
-                                                              sweep=sweep_id)
-    df = runs(sweep_id, backend=source)
+    held = source(sweep_id, storage, backend)
+    df = runs(sweep_id, backend=held)
     info = df.attrs["sweep"]
     if run is not None:
         rows = df[df["name"] == run]
@@ -49,7 +48,7 @@ def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (
     params = {c: chosen[c] for c in parameter_columns(df) if c in chosen}
     metadata = {"sweep": info["id"], "sweep_name": info["name"], "run": chosen["name"],
                 "metric": info["metric"], "value": chosen["metric_best"], "config": params}
-    return source.promote(chosen, name or info["name"], aliases, metadata, registry_dir)
+    return held.promote(chosen, name or info["name"], aliases, metadata, registry_dir)
 
 
 __all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "parameter_columns",

@@ -13,6 +13,9 @@ BASE_COLUMNS = ["name", "state", "metric", "metric_best", "metric_last", "runtim
                 "run_id", "sweep_id"]
 
 
+def source(sweep_id: str, storage: str | None, backend: Backend | None) -> Backend:
+    """The backend given, else the one that holds ``sweep_id`` (a W&B path goes to W&B)."""
+    return backend if backend is not None else open_backend(storage, create=False, sweep=sweep_id)
 
 
 def runs(sweep_id: str, storage: str | None = None, backend: Backend | None = None,
@@ -24,10 +27,9 @@ def runs(sweep_id: str, storage: str | None = None, backend: Backend | None = No
 
     With ``history``, a ``history`` column holds each run's logged steps (a list of dicts).
     """
-    source = backend if backend is not None else open_backend(storage, create=False,
-                                                              sweep=sweep_id)
-    sweep = source.find_sweep(sweep_id)
-    records = source.runs(sweep.id, history=history)
+    held = source(sweep_id, storage, backend)
+    sweep = held.find_sweep(sweep_id)
+    records = held.runs(sweep.id, history=history)
     return frame(sweep, records, with_history=history)
 
 

@@ -93,13 +93,18 @@ class AgentProcess:
     env: dict[str, str]
 
 
-def slot_label_and_env(index: int, device: str | None) -> tuple[str, dict[str, str]]:
-    """An agent slot's label (``gpu0``, ``cpu1``) and the variables that place it on its GPU."""
-    label = f"gpu{device}" if device else f"cpu{index}"
-    env = {"SWEEPER_AGENT_LABEL": label}
-    if device is not None:
-        env["CUDA_VISIBLE_DEVICES"] = device
-    return label, env
+def one_per_slot(argv: list[str], slots: list[str | None],
+                 env: dict[str, str] | None = None) -> list[AgentProcess]:
+    """``argv`` once per agent slot, labelled ``gpu0``/``cpu1``, each placed on its GPU with
+    CUDA_VISIBLE_DEVICES (None: a CPU agent on a machine without GPUs), plus ``env``."""
+    processes = []
+    for index, device in enumerate(slots):
+        label = f"gpu{device}" if device else f"cpu{index}"
+        variables = {**(env or {}), "SWEEPER_AGENT_LABEL": label}
+        if device is not None:
+            variables["CUDA_VISIBLE_DEVICES"] = device
+        processes.append(AgentProcess(label, argv, variables))
+    return processes
 
 
 @runtime_checkable

@@ -8,6 +8,7 @@ from ._build import DEFAULT_SPACE, TASK_METRICS, build_sweep, default_parameters
 from ._explain import describe_parameter, explain, grid_size, hyperband_bands
 from ._load import parse_text, read_config
 from ._validate import (
+    BUILTIN_PROGRAM,
     LOCAL_METHODS,
     METHODS,
     W_AND_B_METHODS,
@@ -24,6 +25,7 @@ def load(path) -> dict:
 
 
 __all__ = [
+    "BUILTIN_PROGRAM",
     "DEFAULT_SPACE",
     "LOCAL_METHODS",
     "METHODS",

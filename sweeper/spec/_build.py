@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._validate import METHODS
+from ._validate import BUILTIN_PROGRAM, METHODS
 
 # The metric each task's agent logs at every evaluation, and its goal.
 TASK_METRICS: dict[str, tuple[str, str]] = {
@@ -65,7 +65,7 @@ def build_sweep(
     run_cap: int | None = None,
     fixed: dict[str, Any] | None = None,
     name: str | None = None,
-    program: str = "agents/train.py",
+    program: str = BUILTIN_PROGRAM,
 ) -> dict:
     """A ready sweep config for the built-in agent.
 

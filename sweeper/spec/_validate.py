@@ -47,6 +47,8 @@ _TOP_SCHEMA.pop("required")
 _TOP_VALIDATOR = jsonschema.Draft7Validator(_TOP_SCHEMA, format_checker=format_checker)
 
 Problem = tuple[str, str]
+# The built-in agent entrypoint, which a sweep naming no program and no command runs.
+BUILTIN_PROGRAM = "agents/train.py"
 
 
 def targets_builtin_agent(config: dict) -> bool:

@@ -27,7 +27,7 @@ from .._base import (
     NoRun,
     RunInfo,
     SweepInfo,
-    slot_label_and_env,
+    one_per_slot,
 )
 from . import _tables as t
 from ._storage import display_url, open_engine, resolve_url
@@ -389,7 +389,6 @@ class LocalBackend:
             history=histories.get(r["id"], []) if history else None,
         ) for r in rows]
 
-
     # --- agents and promotion -----------------------------------------------------------------
 
     def agent_processes(self, sweep_id: str, slots: list[str | None], count: int | None,
@@ -399,11 +398,7 @@ class LocalBackend:
                 "--max-failures", str(max_failures), "--grace", str(grace_s)]
         if count is not None:
             argv += ["--count", str(count)]
-        processes = []
-        for index, device in enumerate(slots):
-            label, env = slot_label_and_env(index, device)
-            processes.append(AgentProcess(label, argv, env))
-        return processes
+        return one_per_slot(argv, slots)
 
     def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
                 registry_dir: str | None = None) -> registry.Version:

@@ -15,12 +15,11 @@ from pathlib import Path
 from ... import spec
 from ..._keys import disarm_debug_logs, scrub
 from ...errors import BadInput, SweeperError, UnknownSweep
-from .._base import TRANSITIONS, AgentProcess, RunInfo, SweepInfo, slot_label_and_env
+from .._base import TRANSITIONS, AgentProcess, RunInfo, SweepInfo, one_per_slot
 from . import _records
 from ._auth import base_url, require_credentials
 from ._reference import SweepPath, parse_reference
 
-BUILTIN_PROGRAM = "agents/train.py"
 HISTORY_SAMPLES = 10_000  # steps per run W&B returns at most (it samples longer histories)
 
 
@@ -90,7 +89,7 @@ class WandbBackend:
                            "offers grid, random and bayes")
         config = spec.validate(config)
         if config.get("program") is None and not config.get("command"):
-            config = {**config, "program": BUILTIN_PROGRAM}
+            config = {**config, "program": spec.BUILTIN_PROGRAM}
         return config
 
     def create_sweep(self, config: dict, name: str | None = None) -> SweepInfo:
@@ -110,14 +109,14 @@ class WandbBackend:
         path = self._path(sweep_id)
         public = self._public_sweep(path)
         config = public.config
-        info = _records.sweep_info(str(path), public._attrs, config, public.url, None)
+        info = _records.sweep_info(str(path), public._attrs, config, public.url)
         if with_best and config.get("metric"):
             with self._sdk(f"reading the best run of {path}"), \
                     contextlib.redirect_stderr(io.StringIO()):  # "Sorting runs by ..."
                 best = public.best_run()
             if best is not None:
-                info = _records.sweep_info(str(path), public._attrs, config, public.url,
-                                           _records.run_info(best, info, 0))
+                record = _records.run_info(best, info, 0)
+                info.best_value, info.best_run = record.metric_best, record.name
         return info
 
     def find_sweep(self, reference: str) -> SweepInfo:
@@ -186,11 +185,7 @@ class WandbBackend:
         if python is None or Path(python).resolve() != Path(sys.executable).resolve():
             common["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
                                               os.environ.get("PATH", "")])
-        processes = []
-        for index, device in enumerate(slots):
-            label, env = slot_label_and_env(index, device)
-            processes.append(AgentProcess(label, argv, {**common, **env}))
-        return processes
+        return one_per_slot(argv, slots, common)
 
     # --- promotion ----------------------------------------------------------------------------
 

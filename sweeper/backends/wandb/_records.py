@@ -31,14 +31,11 @@ def epoch(stamp: str | None) -> float | None:
     return moment.timestamp()
 
 
-def sweep_info(path: str, attrs: dict[str, Any], config: dict, url: str,
-               best: RunInfo | None) -> SweepInfo:
+def sweep_info(path: str, attrs: dict[str, Any], config: dict, url: str) -> SweepInfo:
     state = SWEEP_STATES.get(str(attrs.get("state", "")).upper(), str(attrs.get("state")).lower())
     return SweepInfo(id=path, name=attrs.get("displayName") or config.get("name") or path,
                      config=config, state=state, created_at=epoch(attrs.get("createdAt")) or 0.0,
-                     runs_total=int(attrs.get("runCount") or 0),
-                     best_value=best.metric_best if best else None,
-                     best_run=best.name if best else None, location=url)
+                     runs_total=int(attrs.get("runCount") or 0), location=url)
 
 
 def _number(value: Any) -> float | None:
