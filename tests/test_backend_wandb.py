@@ -87,6 +87,13 @@ def test_the_backend_is_chosen_by_the_sweep_reference(tmp_path):
             os.environ.update(env)
 
 
+def test_a_bad_option_is_one_line_naming_it(run_cli):
+    done = run_cli("status", "x", "--backend", "bogus")
+    assert done.code == 2
+    assert done.err == ("sweeper: error: Invalid value for '--backend': 'bogus' is not one of "
+                        "'local', 'wandb'. (see 'sweeper status --help')\n")
+
+
 # --- credentials --------------------------------------------------------------------------------
 
 def test_without_credentials_every_wandb_command_fails_fast_with_one_line(standin, tmp_path):
