@@ -36,7 +36,7 @@ def seed(backend: LocalBackend, n_runs: int, points: int) -> str:
     sweep = backend.create_sweep(config)
     rng = random.Random(0)
     now = time.time()
-    with backend._write() as conn:
+    with backend._transaction(write=True) as conn:
         for start in range(0, n_runs, 1000):
             runs, history = [], []
             for i in range(start, min(start + 1000, n_runs)):
@@ -48,7 +48,7 @@ def seed(backend: LocalBackend, n_runs: int, points: int) -> str:
                                         "manual_seed": 1},
                              "created_at": now, "started_at": now, "finished_at": now + 60,
                              "heartbeat_at": now + 60, "metric_history": losses,
-                             "metric_last": losses[-1], "metric_best": min(losses),
+                             "metric_value": losses[-1], "metric_best": min(losses),
                              "steps": points, "stop_requested": False, "exit_code": 0,
                              "summary": {"loss": losses[-1], "acc": rng.random(),
                                          "checkpoint": f"/ckpt/{i}"}})

@@ -65,10 +65,10 @@ def seed_runs(backend: LocalBackend, sweep_id: str, method: str, n: int) -> None
         rows.append({"id": uuid.uuid4().hex[:16], "sweep_id": sweep_id, "number": i + 1,
                      "name": f"seed-{i + 1}", "params": params, "state": "finished",
                      "created_at": now, "started_at": now, "finished_at": now,
-                     "heartbeat_at": now, "metric_history": loss, "metric_last": loss[-1],
+                     "heartbeat_at": now, "metric_history": loss, "metric_value": loss[-1],
                      "metric_best": min(loss), "steps": 5, "stop_requested": False,
                      "summary": {"loss": loss[-1]}})
-    with backend._write() as conn:
+    with backend._transaction(write=True) as conn:
         if rows:
             conn.execute(insert(t.runs), rows)
         conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id).values(runs_total=n))

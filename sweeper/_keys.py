@@ -11,17 +11,17 @@ import sys
 DEBUG_SWITCHES = ("WANDB_DEBUG", "WANDB_CORE_DEBUG")
 
 
-def disarm_debug_logs(env=os.environ) -> list[str]:
-    """Turn off the W&B debug switches that would write the API key into log files, for this
-    process and every agent and run it starts; say so once. SWEEPER_ALLOW_WANDB_DEBUG=1 keeps
-    them (the logs then hold the key)."""
+def disarm_debug_logs(env=os.environ, quiet: bool = False) -> list[str]:
+    """Turn off the W&B debug switches that would write the API key into log files, in ``env``
+    (this process's, by default: then every agent and run it starts too); say so unless
+    ``quiet``. SWEEPER_ALLOW_WANDB_DEBUG=1 keeps them (the logs then hold the key)."""
     if env.get("SWEEPER_ALLOW_WANDB_DEBUG") == "1":
         return []
     removed = [name for name in DEBUG_SWITCHES
                if env.get(name, "").strip().lower() not in ("", "0", "false", "no")]
     for name in DEBUG_SWITCHES:
         env.pop(name, None)
-    if removed:
+    if removed and not quiet:
         print(f"sweeper: {' and '.join(removed)} turned off: wandb-core's debug logs would hold "
               "the API key (SWEEPER_ALLOW_WANDB_DEBUG=1 keeps them)", file=sys.stderr)
     return removed

@@ -1,6 +1,8 @@
-"""Progress of a sweep while it runs: runs done of the total or cap, running, failed, best so far.
+"""Progress of a sweep while it runs: runs done of the total or cap, running, failed, best so far,
+runs that went silent; and the ranked table shown when agents end.
 
-A live display on a terminal (rich), plain lines when the output is piped.
+A live display on a terminal (rich), plain lines when the output is piped. Every value shown for
+a run is its one value of the metric (``RunInfo.metric_value``, W&B's summary value).
 """
 
 from __future__ import annotations
@@ -10,9 +12,29 @@ import time
 from collections import Counter
 
 from . import spec
+from ._duration import words
 from .backends import Backend, RunInfo, SweepInfo
 from .controller import flatten
 from .spec import _params as spec_params
+
+RANKED_STATES = ("finished", "stopped")
+FAILED_STATES = ("failed", "crashed")
+SILENT_AFTER_S = 600.0  # "run X: no output for 10m"
+
+
+def silent_after_s() -> float | None:
+    """After how long without output a run is called silent (SWEEPER_SILENT_AFTER: a duration,
+    or 0/off; default 10m)."""
+    import os
+
+    from ._duration import parse
+
+    text = os.environ.get("SWEEPER_SILENT_AFTER")
+    if text is None:
+        return SILENT_AFTER_S
+    if text.strip().lower() in ("0", "off", "never"):
+        return None
+    return parse(text, "SWEEPER_SILENT_AFTER")
 
 
 def fmt(value, limit: int = 40) -> str:
@@ -54,11 +76,43 @@ def planned_runs(sweep: SweepInfo) -> int | None:
     return cap
 
 
-def progress_line(sweep: SweepInfo, runs: list[RunInfo]) -> str:
+def state_text(sweep: SweepInfo, runs: list[RunInfo]) -> str:
+    """The sweep's state, with why it ended (``finished (run_cap reached, 4 failed)``)."""
+    reason = sweep.state_reason or ""
+    if sweep.state == "finished":
+        failed = sum(1 for r in runs if r.state in FAILED_STATES)
+        if failed:
+            reason = f"{reason}, {failed} failed" if reason else f"{failed} failed"
+    return f"{sweep.state} ({reason})" if reason else sweep.state
+
+
+def silent_runs(runs: list[RunInfo], after_s: float | None, now: float | None = None
+                ) -> list[tuple[RunInfo, float]]:
+    """Running runs that printed and logged nothing for ``after_s`` seconds, with how long."""
+    if not after_s:
+        return []
+    now = time.time() if now is None else now
+    out = []
+    for r in runs:
+        last = r.output_at
+        if r.state == "running" and r.log_path and last is not None and now - last >= after_s:
+            out.append((r, now - last))
+    return out
+
+
+def silence_text(run: RunInfo, silent_s: float) -> str:
+    return f"run {run.name}: no output for {words(silent_s)}" + (
+        f" (log: {run.log_path})" if run.log_path else "")
+
+
+def progress_line(sweep: SweepInfo, runs: list[RunInfo], silent_after_s: float | None = None
+                  ) -> str:
     counts = Counter(r.state for r in runs)
     done = sum(n for state, n in counts.items() if state not in ("running", "pending"))
     total = planned_runs(sweep)
     text = f"runs {done}/{total if total else '?'} done, {counts['running']} running"
+    if counts["pending"]:
+        text += f", {counts['pending']} to resume"
     bad = counts["failed"] + counts["crashed"]
     if bad:
         text += f", {bad} failed"
@@ -68,41 +122,70 @@ def progress_line(sweep: SweepInfo, runs: list[RunInfo]) -> str:
     if metric and sweep.best_run:
         best = next((r for r in runs if r.name == sweep.best_run), None)
         text += f"; best {metric['name']}={fmt(sweep.best_value)} ({swept_params_text(sweep, best)})"
+    for run, silent in silent_runs(runs, silent_after_s):
+        text += f"; {silence_text(run, silent)}"
     return text
 
 
-def ranked(sweep: SweepInfo, runs: list[RunInfo], top: int = 10) -> list[RunInfo]:
-    """Runs with a metric value, best first (by the sweep's metric and goal)."""
+def ranked(sweep: SweepInfo, runs: list[RunInfo], top: int | None = 10) -> list[RunInfo]:
+    """Runs with a value of the metric, best first: finished and stopped ones, as ``results``
+    ranks them; then the running ones, by their value so far."""
     metric = sweep.metric
     if not metric:
         return []
-    scored = [r for r in runs if r.metric_best is not None and r.state in ("finished", "stopped")]
     reverse = metric.get("goal", "minimize") == "maximize"
-    return sorted(scored, key=lambda r: r.metric_best, reverse=reverse)[:top]
+
+    def order(rs: list[RunInfo]) -> list[RunInfo]:
+        return sorted(rs, key=lambda r: (r.metric_value if not reverse else -r.metric_value,
+                                         r.number))
+
+    done = order([r for r in runs if r.metric_value is not None and r.state in RANKED_STATES])
+    live = order([r for r in runs if r.metric_value is not None and r.state == "running"])
+    chosen = done + live
+    return chosen[:top] if top else chosen
 
 
 def ranked_table(sweep: SweepInfo, runs: list[RunInfo], top: int = 10) -> list[str]:
     best = ranked(sweep, runs, top)
     if not best:
-        return ["no run reported the metric" if sweep.metric else "the sweep has no metric"]
-    keys = swept(sweep)
-    rows = [["#", "run", "state", sweep.metric["name"], *keys]]
-    for i, r in enumerate(best, 1):
-        flat = flatten(r.params)
-        rows.append([str(i), r.name, r.state, fmt(r.metric_best),
-                     *[fmt(flat.get(k, "-")) for k in keys]])
-    return align(rows)
+        lines = ["no finished run reported the metric" if sweep.metric else
+                 "the sweep has no metric"]
+    else:
+        keys = swept(sweep)
+        rows = [["#", "run", "state", sweep.metric["name"], *keys]]
+        for i, r in enumerate(best, 1):
+            flat = flatten(r.params)
+            rows.append([str(i) if r.state in RANKED_STATES else "-", r.name, r.state,
+                         fmt(r.metric_value), *[fmt(flat.get(k, "-")) for k in keys]])
+        lines = align(rows)
+    return lines + outcome_lines(runs)
+
+
+def outcome_lines(runs: list[RunInfo]) -> list[str]:
+    """How the runs ended, and where the logs of the failed ones are."""
+    if not runs:
+        return ["no run started"]
+    counts = Counter(r.state for r in runs)
+    lines = [f"{len(runs)} run{'s' if len(runs) != 1 else ''}: "
+             + ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))]
+    for r in runs:
+        if r.state in FAILED_STATES:
+            why = f" ({r.stop_reason})" if r.stop_reason else (
+                f" (exit code {r.exit_code})" if r.exit_code is not None else "")
+            lines.append(f"  {r.name} {r.state}{why}: {r.log_path or 'no log'}")
+    return lines
 
 
 class ProgressReporter:
     """Shows progress: a live status line on a terminal, a plain line on each change otherwise."""
 
     def __init__(self, backend: Backend, sweep_id: str, live: bool | None = None,
-                 interval_s: float = 1.0):
+                 interval_s: float = 1.0, silent_after_s: float | None = None):
         self.backend = backend
         self.sweep_id = sweep_id
         self.live = sys.stdout.isatty() if live is None else live
         self.interval_s = interval_s
+        self.silent_after_s = silent_after_s
         self._last = ""
         self._last_time = 0.0
         self._live_display = None
@@ -133,8 +216,12 @@ class ProgressReporter:
         if not force and now - self._last_time < self.interval_s:
             return
         self._last_time = now
-        sweep = self.backend.sweep(self.sweep_id)
-        line = progress_line(sweep, self.backend.runs(self.sweep_id))
+        try:
+            sweep = self.backend.sweep(self.sweep_id)
+            runs = self.backend.runs(self.sweep_id)
+        except Exception:  # noqa: BLE001 - progress is for show; the agents report failures
+            return
+        line = progress_line(sweep, runs, self.silent_after_s)
         if self._live_display is not None:
             self._live_display.update(line)
         elif line != self._last:

@@ -56,7 +56,7 @@ def test_an_unmodified_wandb_script_reports_to_a_local_sweep(work):
     for run in runs:
         assert run.steps == 3
         assert [row["step_seen"] for row in run.history] == [0, 1, 2]
-        assert run.summary["final_loss"] == run.history[-1]["loss"] == run.metric_last
+        assert run.summary["final_loss"] == run.history[-1]["loss"] == run.metric_value
         assert run.metric_best == min(row["loss"] for row in run.history)
     assert sweep.best_run == runs[0].name  # lr 0.001 gives the lowest loss
     # What the wandb SDK itself recorded offline, ready for `wandb sync`:
@@ -194,43 +194,55 @@ def _slow_sweep(name: str, values: list[int], steps: int = 400) -> str:
                        "delay": {"value": 0.05}}})).id
 
 
-def test_sigterm_stops_the_agents_run_cleanly_and_records_it(work):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "preemption"])
+def test_a_signal_stops_the_agents_run_cleanly_and_records_it(work, sig):
+    """Ctrl-C (SIGINT) kills the run for good; SIGTERM (the system's: preemption) puts it back in
+    the queue to resume."""
     sweep_id = _slow_sweep("term", [1, 2])
-    agent_proc = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id, "--storage",
-                                   os.environ["SWEEPER_STORAGE"], "--grace", "5"], cwd=work,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    agent_proc = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id, "--grace",
+                                   "5"], cwd=work, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
     pid_file = _wait_for(lambda: next(work.glob(".sweeper/runs/*/*/pid"), None), what="run start")
     run_pid = int(_wait_for(lambda: pid_file.read_text(), what="pid"))
-    agent_proc.send_signal(signal.SIGTERM)
+    agent_proc.send_signal(sig)
     out, _ = agent_proc.communicate(timeout=60)
     assert agent_proc.returncode == 130, out
-    runs = open_backend().runs(sweep_id)
-    assert [r.state for r in runs] == ["killed"]
-    assert runs[0].stop_reason == "agent interrupted"
+    (run,) = open_backend().runs(sweep_id)
+    if sig == signal.SIGINT:
+        assert (run.state, run.stop_reason) == ("killed", "agent interrupted")
+    else:
+        assert run.state == "pending" and run.stop_reason.startswith("agent preempted (SIGTERM)")
+        assert "requeued (attempt 1 of 3)" in run.stop_reason
+        assert "goes back in the queue" in out
     assert not _alive(run_pid)
 
 
-def test_a_killed_agent_loses_only_its_run_and_a_new_agent_continues(work, monkeypatch):
+def test_a_killed_agents_run_is_resumed_by_the_next_agent(work, monkeypatch):
     monkeypatch.setenv("SWEEPER_HEARTBEAT_TIMEOUT", "2")
     sweep_id = open_backend().create_sweep(spec.validate({  # only the first run is long
         "name": "kill", "program": "slow_steps.py", "method": "grid",
         "metric": {"name": "loss", "goal": "minimize"},
-        "parameters": {"steps": {"values": [400, 4, 5]}, "delay": {"value": 0.05}}})).id
-    storage = os.environ["SWEEPER_STORAGE"]
-    doomed = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id, "--storage",
-                               storage], cwd=work, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+        "parameters": {"steps": {"values": [60, 4, 5]}, "delay": {"value": 0.05}}})).id
+    doomed = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id], cwd=work,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     pid_file = _wait_for(lambda: next(work.glob(".sweeper/runs/*/*/pid"), None), what="run start")
     run_pid = int(_wait_for(lambda: pid_file.read_text(), what="pid"))
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=30)
-    # The run dies with its agent (it would otherwise train on for 20 s, holding its GPU).
-    _wait_for(lambda: not _alive(run_pid), timeout=5, what="the orphaned run to end")
-    time.sleep(2.5)  # past the heartbeat timeout
+    # The run dies with its agent (it would otherwise train on, holding its GPU).
+    _wait_for(lambda: not _alive(run_pid), timeout=10, what="the orphaned run to end")
+    _wait_for(lambda: open_backend().runs(sweep_id)[0].state == "crashed",
+              what="the silent agent's run to show as crashed")
     proc = sweeper_process("agent", sweep_id, cwd=work)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    states = [r.state for r in open_backend().runs(sweep_id)]
-    assert states == ["crashed", "finished", "finished"]
+    backend = open_backend()
+    runs = backend.runs(sweep_id)
+    assert [(r.state, r.attempt) for r in runs] == [("finished", 2), ("finished", 1),
+                                                    ("finished", 1)]
+    attempts = backend.attempts(runs[0].id)
+    assert [(a["attempt"], a["state"], a["reason"]) for a in attempts] == [
+        (1, "crashed", "agent stopped heartbeating"), (2, "finished", None)]
+    assert "run kill-1 started (attempt 2, resuming)" in proc.stdout
 
 
 def test_status_points_to_each_runs_log(work):
@@ -257,11 +269,10 @@ def test_bad_inputs_are_one_line_errors(work, monkeypatch):
     assert "no sweep 'nosuchid'" in missing.stderr
     sweep_file = write_sweep(work / "nope.yaml", {"program": "nope.py", "method": "random",
                                                   "parameters": {"x": {"min": 0.0, "max": 1.0}}})
-    no_program = sweeper_process("run", sweep_file, cwd=work)
-    assert no_program.returncode == 2
-    assert no_program.stderr.strip().endswith(
-        f"program 'nope.py' not found (looked in {work}); the sweep's program is relative to "
-        "where the agent runs")
+    no_program = sweeper_process("run", sweep_file, "--max-failures", "2", cwd=work)
+    assert no_program.returncode == 1  # every run failed, saying why
+    assert f"program 'nope.py' is not a file in {work}" in no_program.stdout
+    assert "can't open file" in no_program.stdout and "No such file or directory" in no_program.stdout
     gpus = sweeper_process("run", sweep_file, "--gpus", "7", cwd=work,
                            env={"CUDA_VISIBLE_DEVICES": "0,1"})
     assert gpus.returncode == 2
@@ -278,7 +289,7 @@ def test_a_run_that_never_logs_the_metric_finishes_with_a_warning(work):
     assert proc.returncode == 0
     assert "warning: run m-1 finished without logging the metric 'loss'" in proc.stdout
     run = open_backend().runs(open_backend().find_sweep("m").id)[0]
-    assert run.state == "finished" and run.metric_best is None
+    assert run.state == "finished" and run.metric_value is None
 
 
 def test_one_agent_process_per_gpu_slot_each_with_its_own_device(work, monkeypatch):
@@ -318,9 +329,9 @@ def test_dry_run_prints_each_agent_process_and_starts_none(work, run_cli):
     assert [line.split(":")[0] for line in planned.out.splitlines()[1:]] == ["gpu0", "gpu1"]
     assert agents.code == 0, agents.err
     (line,) = agents.out.splitlines()
-    assert line.startswith("gpu1: CUDA_VISIBLE_DEVICES=1 SWEEPER_AGENT_LABEL=gpu1 ")
-    assert line.endswith(f"-m sweeper.agent {sweep_id} --storage sqlite:///{work / 'sweeper.db'} "
-                         "--max-failures 5 --grace 10.0 --count 2")
+    assert line.startswith("gpu1: CUDA_VISIBLE_DEVICES=1 SWEEPER_AGENT_LABEL=gpu1 "
+                           f"SWEEPER_STORAGE=sqlite:///{work / 'sweeper.db'} ")
+    assert line.endswith(f"-m sweeper.agent {sweep_id} --max-failures 5 --grace 10.0 --count 2")
     assert run_cli("status", sweep_id).out.splitlines()[2] == "runs: 0/2"  # nothing ran
 
 
@@ -363,7 +374,7 @@ def test_function_agent_runs_in_process_like_wandb_agent(work):
 
     assert agent(sweep.id, function=train, count=2) == 2
     runs = backend.runs(sweep.id)
-    assert [(r.params["a"], r.state, r.metric_best, r.steps) for r in runs] == [
+    assert [(r.params["a"], r.state, r.metric_value, r.steps) for r in runs] == [
         (1, "finished", 11, 2), (2, "finished", 21, 2)]
 
 

@@ -44,11 +44,11 @@ def test_runs_has_one_row_per_run_with_params_metrics_and_checkpoint(sweep):
     backend, sweep_id = sweep
     df = analysis.runs(sweep_id, backend=backend)
     assert len(df) == 8
-    for column in ("name", "state", "lr", "manual_seed", "opt.beta", "metric_best", "metric_last",
+    for column in ("name", "state", "lr", "manual_seed", "opt.beta", "metric_value", "metric_best",
                    "summary.acc", "runtime", "steps", "checkpoint", "agent", "device"):
         assert column in df.columns
     best = df[df["name"] == "s-3"].iloc[0]
-    assert (best["lr"], best["manual_seed"], best["metric_best"]) == (0.2, 1, 0.80)
+    assert (best["lr"], best["manual_seed"], best["metric_value"]) == (0.2, 1, 0.80)
     assert df.attrs["sweep"]["metric"] == "acc"
 
 

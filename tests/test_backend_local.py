@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections import Counter
 
@@ -224,8 +225,12 @@ def test_cli_create_prints_the_id_last_and_bad_inputs_exit_2(run_cli, tmp_path):
     assert again.code == 2 and again.err.strip() == f"sweeper: error: sweep {sweep_id} is paused; cannot pause it"
     missing = run_cli("status", "nosuchid", "--storage", db)
     assert missing.code == 2 and "no sweep 'nosuchid'" in missing.err
-    unreachable = run_cli("status", sweep_id, "--storage", "postgresql://x@127.0.0.1:1/none")
-    assert unreachable.code == 2 and unreachable.err.count("\n") == 1
+    os.environ["SWEEPER_STORAGE_RETRY_S"] = "1"
+    try:
+        unreachable = run_cli("status", sweep_id, "--storage", "postgresql://x@127.0.0.1:1/none")
+    finally:
+        del os.environ["SWEEPER_STORAGE_RETRY_S"]
+    assert unreachable.code == 1 and unreachable.err.count("\n") == 1  # a run-time failure
     other = tmp_path / "other.yaml"
     other.write_text((ROOT / "sweeps/grid.yaml").read_text().replace("[16, 32]", "[8, 16]"))
     clash = run_cli("create", other, "--storage", db)

@@ -101,7 +101,7 @@ def test_without_credentials_every_wandb_command_fails_fast_with_one_line(standi
     del env["WANDB_API_KEY"]
     path = sweep_file(tmp_path)
     for args in (["create", path, "--backend", "wandb"], ["status", "alice/proj/ab12cd34"],
-                 ["agent", "alice/proj/ab12cd34", "--dry-run"], ["results", "alice/proj/x1"],
+                 ["agent", "alice/proj/ab12cd34"], ["results", "alice/proj/x1"],
                  ["stop", "https://wandb.ai/alice/proj/sweeps/ab12cd34"]):
         started = time.monotonic()
         done = sweeper(tmp_path, env, *args)
@@ -110,6 +110,50 @@ def test_without_credentials_every_wandb_command_fails_fast_with_one_line(standi
         assert len(lines) == 1 and "wandb login" in lines[0] and "WANDB_API_KEY" in lines[0]
         assert time.monotonic() - started < 30
     assert standin.requests == []  # nothing was sent
+
+
+def test_a_dry_run_needs_no_credentials_no_network_and_no_gpu(standin, tmp_path):
+    env = wandb_env(standin, tmp_path / "home", CUDA_VISIBLE_DEVICES="")
+    del env["WANDB_API_KEY"]
+    for args in (["agent", "alice/proj/ab12cd34", "--gpus", "0,1", "--dry-run"],
+                 ["run", sweep_file(tmp_path), "--backend", "wandb", "--gpus", "0,1",
+                  "--dry-run"]):
+        done = sweeper(tmp_path, env, *args)
+        assert done.returncode == 0, done.stderr
+        planned = [line for line in done.stdout.splitlines() if line.startswith("gpu")]
+        assert [line.split(":")[0] for line in planned] == ["gpu0", "gpu1"]
+        assert "CUDA_VISIBLE_DEVICES=1" in planned[1] and "wandb agent" in planned[1]
+        assert "warning: --gpus 0,1: GPU 0, 1 not present on this machine" in done.stderr
+    assert standin.requests == []  # nothing was sent
+
+
+def test_a_wandb_host_that_does_not_answer_ends_each_command_in_bounded_time(tmp_path):
+    """A host that accepts connections and never answers: each command gives up after
+    SWEEPER_WANDB_TIMEOUT_S with one line and exit 1 (the SDK alone retries for minutes)."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        host = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SWEEPER_"))}
+        home = tmp_path / "home"
+        home.mkdir()
+        env.update({"HOME": str(home), "WANDB_CONFIG_DIR": str(home / "wandb"),
+                    "WANDB_BASE_URL": host, "WANDB_API_KEY": KEY, "SWEEPER_WANDB_TIMEOUT_S": "3"})
+        for args in (["status", "alice/proj/ab12cd34"],
+                     ["create", sweep_file(tmp_path), "--backend", "wandb", "--project", "p"]):
+            started = time.monotonic()
+            done = sweeper(tmp_path, env, *args, timeout=60)
+            took = time.monotonic() - started
+            assert done.returncode == 1, done.stderr
+            (line,) = done.stderr.strip().splitlines()
+            assert "no answer from" in line and "within 3 s" in line
+            assert took < 30
+            assert KEY not in done.stdout + done.stderr
+    finally:
+        silent.close()
 
 
 # --- creating -----------------------------------------------------------------------------------

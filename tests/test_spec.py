@@ -37,7 +37,8 @@ def test_each_malformed_file_gives_its_one_line_error_and_exit_2(path: Path, run
 
 def test_validate_reports_each_file_and_fails_if_any_fails(run_cli, tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("method: grid\nparameters:\n  learnin_rate: {values: [1]}\n")
+    bad.write_text("program: agents/train.py\nmethod: grid\nparameters:\n"
+                   "  learnin_rate: {values: [1]}\n")
     result = run_cli("validate", EXAMPLES[0], bad)
     assert result.code == 2
     assert f"{EXAMPLES[0]}: ok" in result.out
@@ -172,7 +173,8 @@ def test_deprecated_distribution_is_a_warning_not_an_error():
 
 def test_spec_error_lists_every_problem():
     with pytest.raises(SpecError) as info:
-        spec.validate({"method": "gird", "parameters": {"learnin_rate": {"value": 1}}}, "f.yaml")
+        spec.validate({"program": "agents/train.py", "method": "gird",
+                       "parameters": {"learnin_rate": {"value": 1}}}, "f.yaml")
     assert info.value.lines() == [
         "f.yaml: method: unknown method 'gird' (did you mean grid?); one of grid, random, bayes, tpe, gp",
         "f.yaml: parameters.learnin_rate: unknown task arg; did you mean learning_rate?",

@@ -36,6 +36,7 @@ if os.environ.get("SWEEPER_METRICS_FILE"):
         import wandb_hook
 
         wandb_hook.install(wandb_hook.file_sink(os.environ["SWEEPER_METRICS_FILE"]))
+        wandb_hook.end_runs_cleanly_on_sigterm()
     finally:
         sys.path.remove(_here)
 

@@ -91,9 +91,30 @@ def record_log(data: Any, step: Any = None, commit: Any = None) -> None:
         _state["pending_step"] = None
 
 
+def plain(value: Any, depth: int = 0) -> Any:
+    """A summary value as JSON holds it, nesting kept (``define_metric(summary="max")`` makes
+    ``{"max": ...}``); media, tables and tensors of many values are left out (None)."""
+    if depth > 8:
+        return None
+    if isinstance(value, dict):
+        out = {str(k): plain(v, depth + 1) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None}
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            value = value.item()
+        except (ValueError, TypeError, RuntimeError):
+            return None
+    if isinstance(value, bool) or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return None
+
+
 def record_summary(summary: Any) -> None:
+    """The program's W&B summary, as the SDK holds it when the run ends."""
     _flush_pending()
-    data = dict(_state["last"])
+    data: dict = {}
     try:
         if hasattr(summary, "_as_dict"):  # wandb.sdk.wandb_summary.Summary
             values = summary._as_dict()
@@ -101,10 +122,10 @@ def record_summary(summary: Any) -> None:
             values = {key: summary.get(key) for key in summary.keys()}
         else:
             values = {}
-        data.update({k: v for k, v in scalars(values).items() if not k.startswith("_")})
+        data = {k: v for k, v in (plain(values) or {}).items() if not k.startswith("_")}
     except Exception:  # noqa: BLE001 - a summary we cannot read must not fail the run
         pass
-    _emit("summary", data)
+    _emit("summary", data or dict(_state["last"]))
     _state["summary_sent"] = True
 
 
@@ -125,7 +146,9 @@ def _patch(wandb_run_module) -> None:
     _state["patched"] = True
     run_class = wandb_run_module.Run
     original_log = run_class.log
-    original_finish = run_class.finish
+    # Run.finish() and the end of `with wandb.init() as run:` both pass through _finish.
+    finish_name = "_finish" if hasattr(run_class, "_finish") else "finish"
+    original_finish = getattr(run_class, finish_name)
 
     def log(self, data, step=None, commit=None, *args, **kwargs):
         result = original_log(self, data, step, commit, *args, **kwargs)
@@ -140,7 +163,7 @@ def _patch(wandb_run_module) -> None:
     log.__wrapped__ = original_log  # type: ignore[attr-defined]
     finish.__wrapped__ = original_finish  # type: ignore[attr-defined]
     run_class.log = log
-    run_class.finish = finish
+    setattr(run_class, finish_name, finish)
 
 
 def _patch_init(wandb_module) -> None:
@@ -191,6 +214,33 @@ def _at_exit() -> None:
     _flush_pending()
     if _state["logged"] and not _state["summary_sent"]:
         _emit("summary", dict(_state["last"]))
+
+
+def _on_sigterm(signum, _frame) -> None:
+    """A run told to stop (hyperband, a time-out, cancel, preemption): end it as an exit would,
+    so that the W&B run is finished and complete on disk (an offline run that dies of SIGTERM
+    is lost), with exit code 143 as a SIGTERM gives."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends it at once
+    _flush_pending()
+    wandb = sys.modules.get("wandb")
+    run = getattr(wandb, "run", None) if wandb is not None else None
+    if run is not None and not _state["summary_sent"]:
+        record_summary(getattr(run, "summary", None))
+    raise SystemExit(128 + signum)
+
+
+def end_runs_cleanly_on_sigterm() -> None:
+    """In a run's process (not a notebook's): SIGTERM ends the program through Python's exit,
+    unless the program handles SIGTERM itself."""
+    import signal
+
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        pass
 
 
 def install(sink: Sink) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ._devices import detect_gpus, plan_slots
 from ._function import RunStopped, run_function
-from ._launch import run_agents
+from ._launch import check_runnable, run_agents
 from ._loop import Agent, AgentReport, TooManyFailures
 
 
@@ -23,5 +23,5 @@ def agent(sweep_id: str, function: Callable[[], object], count: int | None = Non
     return run_function(backend, backend.find_sweep(sweep_id).id, function, count=count)
 
 
-__all__ = ["Agent", "AgentReport", "RunStopped", "TooManyFailures", "agent", "detect_gpus",
-           "plan_slots", "run_agents", "run_function"]
+__all__ = ["Agent", "AgentReport", "RunStopped", "TooManyFailures", "agent", "check_runnable",
+           "detect_gpus", "plan_slots", "run_agents", "run_function"]

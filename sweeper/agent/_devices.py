@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
 from ..errors import BadInput
 
@@ -28,11 +29,13 @@ def detect_gpus() -> list[str]:
 
 
 def plan_slots(gpus: str | None, per_gpu: int = 1, workers: int | None = None,
-               available: list[str] | None = None) -> list[str | None]:
+               available: list[str] | None = None, dry_run: bool = False) -> list[str | None]:
     """One entry per agent: the CUDA_VISIBLE_DEVICES it gets; None for a CPU agent on a machine
     without GPUs, '' for a CPU agent that must not see the GPUs (``--gpus none``).
 
     ``gpus``: None (every GPU found, else CPU agents), ``all``, ``none`` or ``0,1,3``.
+    ``dry_run``: GPUs named but not found here are planned anyway, with a warning (the plan may
+    be meant for another machine).
 
     >>> plan_slots("0,1", per_gpu=2, available=["0", "1"])
     ['0', '0', '1', '1']
@@ -50,6 +53,10 @@ def plan_slots(gpus: str | None, per_gpu: int = 1, workers: int | None = None,
     elif choice == "none":
         chosen = []
     elif choice == "all":
+        if not found and dry_run:
+            print("warning: --gpus all: no GPU found on this machine; planned as one agent on "
+                  "GPU 0 (--dry-run)", file=sys.stderr)
+            found = ["0"]
         if not found:
             raise BadInput("--gpus all: no GPU found (CUDA_VISIBLE_DEVICES is unset or empty and "
                            "nvidia-smi lists none); use --gpus none for CPU agents")
@@ -57,7 +64,11 @@ def plan_slots(gpus: str | None, per_gpu: int = 1, workers: int | None = None,
     else:
         chosen = [g.strip() for g in choice.split(",") if g.strip()]
         missing = [g for g in chosen if g not in found]
-        if missing:
+        if missing and dry_run:
+            print(f"warning: --gpus {gpus}: GPU {', '.join(missing)} not present on this "
+                  f"machine ({len(found)} GPU{'s' if len(found) != 1 else ''} found); planned "
+                  "anyway (--dry-run)", file=sys.stderr)
+        elif missing:
             have = f"{len(found)} GPU{'s' if len(found) != 1 else ''}" + (
                 f" ({', '.join(found)})" if found else "")
             raise BadInput(f"--gpus {gpus}: GPU {missing[0]} not found; this machine has {have}")

@@ -1,4 +1,5 @@
-"""Executing one run as its own process: start it, relay its metrics, deliver stops, record the end."""
+"""Executing one attempt of a run as its own process: start it, relay its metrics, deliver stops,
+watch for silence and time-outs, and say how it ended."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._duration import words
 from ..backends import Backend
 from ._command import RunFiles
 from ._metrics import MetricsTail
 
 POLL_S = 0.02  # how often the run's process and metrics are looked at
 STOP_POLL_S = 1.0  # how often the backend is asked for a stop when the run logs nothing
+
+# Why an agent stops a run on its own account.
+INTERRUPTED = "agent interrupted"  # the user's Ctrl-C
+PREEMPTED = "agent preempted (SIGTERM)"  # the system's notice: the run is requeued
+CANCELLED = "sweep cancelled"
+SUPERSEDED = "a later attempt of this run took over"
 
 
 @dataclass
@@ -26,6 +35,24 @@ class Outcome:
     stop_reason: str | None = None
     log_tail: str = ""
     metric_missing: bool = False
+    requeue: bool = False  # interrupted by the system, not the user: resume it later
+    seen: dict = field(default_factory=dict)  # its summary as the backend records it
+
+
+@dataclass
+class Stops:
+    """What can ask a running attempt to stop, besides the backend."""
+
+    interrupt: threading.Event  # set by the agent's signal handler
+    reason: Callable[[], str] = lambda: INTERRUPTED  # why the interrupt was set
+    timeout_s: float | None = None  # --run-timeout
+
+
+@dataclass
+class Activity:
+    """When each run last printed or logged anything (the agent's heartbeat reports it)."""
+
+    last: dict[str, float] = field(default_factory=dict)
 
 
 def tail_of(path: Path, lines: int = 15) -> str:
@@ -40,23 +67,43 @@ def tail_of(path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def execute(backend: Backend, run_id: str, argv: list[str], env: dict[str, str], files: RunFiles,
-            cwd: Path, interrupt: threading.Event, grace_s: float, metric: str | None) -> Outcome:
-    """Run ``argv`` to its end; on a stop (hyperband, cancel, the agent's own interrupt) send it
-    SIGTERM, then SIGKILL after ``grace_s``. Its whole output goes to ``files.log``."""
+def execute(backend: Backend, run_id: str, argv: list[str], env: dict[str, str],
+            files: RunFiles, cwd: Path, stops: Stops, grace_s: float, metric: str | None, *,
+            attempt: int | None = None, activity: Activity | None = None,
+            silent_after_s: float | None = None, echo: Callable[[str], None] = print,
+            run_name: str = "") -> Outcome:
+    """Run ``argv`` to its end; on a stop (hyperband, cancel, time-out, the agent's own
+    interrupt) send it SIGTERM, then SIGKILL after ``grace_s``. Its whole output goes to
+    ``files.log``."""
     tail = MetricsTail(files.metrics)
+    activity = activity or Activity()
     with open(files.log, "ab") as log:
         try:
             proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:
-            log.write(f"sweeper: cannot start {argv[0]!r}: {exc.strerror or exc}\n".encode())
-            return Outcome("failed", None, {}, log_tail=f"cannot start {argv[0]!r}: "
-                                                      f"{exc.strerror or exc}")
-    backend.log(run_id, [], log_path=str(files.log))
+            why = f"cannot start {argv[0]!r}: {exc.strerror or exc}"
+            log.write(f"sweeper: {why}\n".encode())
+            return Outcome("failed", None, {}, log_tail=why)
+    started = time.monotonic()
+    activity.last[run_id] = time.time()
+    backend.log(run_id, [], log_path=str(files.log), attempt=attempt)
+    try:
+        return _watch(proc, backend, run_id, files, stops, grace_s, metric, tail, attempt,
+                      activity, silent_after_s, echo, run_name, started)
+    finally:
+        _signal_group(proc, signal.SIGKILL)  # workers the program left behind end with it
+        if proc.poll() is None:  # the agent is failing (its storage is gone): no orphans
+            proc.wait()
+
+
+def _watch(proc, backend, run_id, files, stops, grace_s, metric, tail, attempt, activity,
+           silent_after_s, echo, run_name, started) -> Outcome:
     stop_reason: str | None = None
     kill_at: float | None = None
     next_stop_poll = time.monotonic() + STOP_POLL_S
+    log_size = _size(files.log)
+    silent_told = 0
     while True:
         try:
             proc.wait(timeout=POLL_S)
@@ -64,33 +111,84 @@ def execute(backend: Backend, run_id: str, argv: list[str], env: dict[str, str],
         except subprocess.TimeoutExpired:
             finished = False
         rows = tail.read()
+        reason = None
         if rows:
-            reason = backend.log(run_id, rows)
+            activity.last[run_id] = time.time()
+            reason = backend.log(run_id, rows, attempt=attempt)
             next_stop_poll = time.monotonic() + STOP_POLL_S
         elif not finished and time.monotonic() >= next_stop_poll:
-            reason = backend.stop_reason(run_id)
+            reason = backend.stop_reason(run_id, attempt=attempt)
             next_stop_poll = time.monotonic() + STOP_POLL_S
-        else:
-            reason = None
+            size = _size(files.log)
+            if size != log_size:
+                log_size, silent_told = size, 0
+                activity.last[run_id] = time.time()
+            silent_told = _tell_silence(activity.last[run_id], silent_after_s, silent_told,
+                                        run_name, files, echo)
         if finished:
             break
-        if stop_reason is None and (reason or interrupt.is_set()):
-            stop_reason = reason or "agent interrupted"
-            _signal_group(proc, signal.SIGTERM)
-            kill_at = time.monotonic() + grace_s
+        if stop_reason is None:
+            if stops.timeout_s is not None and time.monotonic() - started > stops.timeout_s:
+                reason = f"run timeout ({words(stops.timeout_s)}) reached"
+            if reason or stops.interrupt.is_set():
+                stop_reason = reason or stops.reason()
+                _signal_group(proc, signal.SIGTERM)
+                kill_at = time.monotonic() + grace_s
         elif kill_at is not None and time.monotonic() >= kill_at:
             _signal_group(proc, signal.SIGKILL)
             kill_at = None
-    code = proc.returncode
+    if stop_reason is None and stops.interrupt.is_set():  # it ended as the agent was told to
+        stop_reason = stops.reason()
+    return _outcome(proc.returncode, tail, stop_reason, files, metric)
+
+
+def _outcome(code: int, tail: MetricsTail, stop_reason: str | None, files: RunFiles,
+             metric: str | None) -> Outcome:
     summary = tail.summary or {}
+    requeue = False
     if stop_reason is not None:
-        state = "killed" if stop_reason in ("agent interrupted", "sweep cancelled") else "stopped"
+        state = "killed" if stop_reason in (INTERRUPTED, PREEMPTED, CANCELLED, SUPERSEDED) \
+            else "stopped"
+        requeue = stop_reason == PREEMPTED
+    elif code == 0:
+        state = "finished"
+    elif code < 0 or code == 128 + signal.SIGTERM:
+        # A signal the agent did not send (the OOM killer, a node shutting down); 143 is SIGTERM
+        # as the wandb hook ends a run on it (after saving its W&B data).
+        state, requeue = "killed", True
+        stop_reason = f"killed by {_signal_name(-code if code < 0 else signal.SIGTERM)}"
     else:
-        state = "finished" if code == 0 else "failed"
-    missing = metric is not None and state == "finished" and metric not in summary
+        state = "failed"
+    missing = metric is not None and state == "finished" and not tail.has(metric)
     return Outcome(state, code, summary, stop_reason,
                    log_tail=tail_of(files.log) if state == "failed" else "",
-                   metric_missing=missing)
+                   metric_missing=missing, requeue=requeue, seen=tail.merged_summary())
+
+
+def _tell_silence(last: float, after_s: float | None, told: int, run_name: str,
+                  files: RunFiles, echo: Callable[[str], None]) -> int:
+    """Say once per ``after_s`` of silence that the run printed and logged nothing."""
+    if not after_s:
+        return told
+    silent = time.time() - last
+    if silent >= after_s * (told + 1):
+        echo(f"run {run_name}: no output for {words(silent)} (log: {files.log})")
+        return told + 1
+    return told
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:

@@ -42,11 +42,12 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
                     time.sleep(1.0)
                     continue
                 break
-            files = _command.RunFiles(runs_dir / nxt.name)
+            files = _command.RunFiles.under(runs_dir, nxt.name, nxt.run_id)
             _command.write_params(files, nxt.params)
             env = _command.run_env(saved_env, run_id=nxt.run_id, run_name=nxt.name,
                                    sweep_id=sweep.id, sweep_name=sweep.name,
-                                   project=sweep.config.get("project"), files=files, device=None)
+                                   project=sweep.config.get("project"), files=files, device=None,
+                                   attempt=nxt.attempt)
             # The hook is installed in this process; children need not get it.
             env.pop("PYTHONPATH", None)
             if "PYTHONPATH" in saved_env:
@@ -56,11 +57,11 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
             summary: dict = {}
 
             def sink(kind: str, data: dict, run_id: str = nxt.run_id,
-                     summary: dict = summary) -> None:
+                     summary: dict = summary, attempt: int = nxt.attempt) -> None:
                 if kind == "summary":
                     summary.update(data)
                     return
-                reason = backend.log(run_id, [data])
+                reason = backend.log(run_id, [data], attempt=attempt)
                 if reason:
                     raise RunStopped(reason)
 
@@ -80,7 +81,8 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
                 if not summary:
                     summary.update(wandb_hook._state["last"])
                 wandb_hook.uninstall()
-            backend.finish_run(nxt.run_id, state, summary, code, log_path=str(files.log))
+            backend.finish_run(nxt.run_id, state, summary, code, log_path=str(files.log),
+                               attempt=nxt.attempt)
             if metric and state == "finished" and metric not in summary:
                 print(f"warning: run {nxt.name} finished without logging the metric {metric!r}")
             done += 1

@@ -1,7 +1,9 @@
 """The agent loop: get the next run, run it, report it, repeat.
 
-One agent runs one run at a time. It heartbeats so that its runs are marked crashed if it dies;
-SIGINT/SIGTERM stop its run (recorded as killed) and end it; consecutive failures end it.
+One agent runs one run at a time. It heartbeats so that its runs are marked crashed if it dies.
+SIGINT (the user's Ctrl-C) stops its run, recorded as killed, and ends it; SIGTERM (the system's
+notice: preemption, a node going down) stops its run too, but the run goes back in the queue to
+resume later. Consecutive failures end it; a storage that stays away ends it, with one line.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..backends import Assignment, Backend
-from ..errors import SweeperError
-from ..progress import fmt, swept_params_text
+from ..errors import SpecError, SweeperError
+from ..progress import fmt, silent_after_s, swept_params_text
+from ..run_value import summary_value
 from . import _command
-from ._execute import Outcome, execute
+from ._execute import INTERRUPTED, PREEMPTED, Activity, Outcome, Stops, execute
 
 log = logging.getLogger("sweeper.agent")
 
@@ -46,7 +49,7 @@ class Agent:
     def __init__(self, backend: Backend, sweep_id: str, *, count: int | None = None,
                  max_failures: int = 5, grace_s: float = 10.0, device: str | None = None,
                  cwd: Path | None = None, runs_dir: Path | None = None,
-                 echo: Callable[[str], None] | None = None):
+                 echo: Callable[[str], None] | None = None, run_timeout_s: float | None = None):
         self.backend = backend
         self.sweep = backend.sweep(sweep_id)
         self.count = count
@@ -57,38 +60,64 @@ class Agent:
         self.runs_dir = Path(runs_dir or self.cwd / ".sweeper" / "runs") / self.sweep.id
         self.echo = echo or (lambda message: log.info(message))
         self.interrupt = threading.Event()
+        self.interrupt_reason = INTERRUPTED
+        self.run_timeout_s = run_timeout_s
+        self.activity = Activity()
         self._done = threading.Event()
         self.agent_id: str | None = None
+        self._program: str | None = None
 
     def handle_signals(self) -> None:
-        """SIGINT/SIGTERM: stop the current run cleanly, record it, then end."""
+        """SIGINT: the user stops the agent; SIGTERM: the system does (the run is requeued)."""
         def _on_signal(signum, _frame):
+            if not self.interrupt.is_set():
+                self.interrupt_reason = PREEMPTED if signum == signal.SIGTERM else INTERRUPTED
             self.interrupt.set()
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
 
+    def check(self) -> str:
+        """What the sweep needs before any run starts: the program (a warning when it looks
+        missing), and for a sweep that names no program, parameters the built-in trainer takes."""
+        if self._program is not None:
+            return self._program
+        config = self.sweep.config
+        problems = _command.builtin_trainer_problems(config)
+        if problems:
+            raise SpecError(problems)
+        warning = _command.program_warning(config, self.cwd)
+        if warning:
+            self.echo(f"warning: {warning}")
+        self._program = _command.resolve_program(config)
+        return self._program
+
     def run(self) -> AgentReport:
         report = AgentReport()
-        config = self.sweep.config
-        program = _command.resolve_program(config, self.cwd)
-        metric = (config.get("metric") or {}).get("name")
+        program = self.check()
+        metric = (self.sweep.config.get("metric") or {}).get("name")
         self.agent_id = self.backend.register_agent(self.sweep.id, socket.gethostname(),
                                                     os.getpid(), self.device)
         beat = threading.Thread(target=self._heartbeat, daemon=True)
         beat.start()
         consecutive_failures = 0
+        told_paused = False
         try:
             while not self.interrupt.is_set():
                 if self.count is not None and report.runs >= self.count:
                     report.reason = f"ran {self.count} runs (--count)"
                     break
-                nxt = self.backend.next_run(self.sweep.id, self.agent_id)
+                nxt = self.backend.next_run(self.sweep.id, self.agent_id, self.device)
                 if not isinstance(nxt, Assignment):
                     if nxt.wait:
+                        if not told_paused:
+                            self.echo(f"sweep {self.sweep.name} is paused; waiting for "
+                                      f"`sweeper resume {self.sweep.id}`")
+                            told_paused = True
                         self.interrupt.wait(WAIT_POLL_S)
                         continue
                     report.reason = nxt.reason
                     break
+                told_paused = False
                 outcome = self._run_one(nxt, program, metric)
                 report.runs += 1
                 report.outcomes.append((nxt.name, outcome))
@@ -105,44 +134,73 @@ class Agent:
                     if outcome.state in ("stopped", "killed"):
                         report.stopped += 1
             else:
-                report.reason = report.reason or "interrupted"
+                report.reason = report.reason or (
+                    "preempted (SIGTERM)" if self.interrupt_reason == PREEMPTED else "interrupted")
         finally:
             self._done.set()
-            self.backend.finish_agent(self.agent_id)
+            try:
+                self.backend.finish_agent(self.agent_id)
+            except SweeperError:
+                pass  # the storage is gone: its heartbeat stops, which says the same
         return report
 
     def _run_one(self, run: Assignment, program: str, metric: str | None) -> Outcome:
-        files = _command.RunFiles(self.runs_dir / run.name)
-        _command.write_params(files, run.params)
+        files = _command.RunFiles.under(self.runs_dir, run.name, run.run_id)
+        resumed = f" (attempt {run.attempt}, resuming)" if run.resumed else ""
+        self.echo(f"run {run.name} started{resumed}: {swept_params_text(self.sweep, run.params)}")
+        started = time.monotonic()
+        try:
+            _command.write_params(files, run.params)
+        except OSError as exc:
+            why = f"cannot write the run's folder {files.folder}: {exc.strerror or exc}"
+            self.backend.finish_run(run.run_id, "failed", None, None, stop_reason=why,
+                                    attempt=run.attempt)
+            self.echo(f"run {run.name} failed: {why}")
+            return Outcome("failed", None, {}, why, log_tail=why)
         argv = _command.build_argv(self.sweep.config, run.params, files, program)
         env = _command.run_env(dict(os.environ), run_id=run.run_id, run_name=run.name,
                                sweep_id=self.sweep.id, sweep_name=self.sweep.name,
                                project=self.sweep.config.get("project"), files=files,
-                               device=self.device)
-        self.echo(f"run {run.name} started: {swept_params_text(self.sweep, run.params)}")
-        started = time.monotonic()
-        outcome = execute(self.backend, run.run_id, argv, env, files, self.cwd, self.interrupt,
-                          self.grace_s, metric)
+                               device=self.device, attempt=run.attempt)
+        stops = Stops(self.interrupt, lambda: self.interrupt_reason, self.run_timeout_s)
+        try:
+            outcome = execute(self.backend, run.run_id, argv, env, files, self.cwd, stops,
+                              self.grace_s, metric, attempt=run.attempt, activity=self.activity,
+                              silent_after_s=silent_after_s(), echo=self.echo,
+                              run_name=run.name)
+        finally:
+            self.activity.last.pop(run.run_id, None)
         self.backend.finish_run(run.run_id, outcome.state, outcome.summary, outcome.exit_code,
-                                log_path=str(files.log), stop_reason=outcome.stop_reason)
-        took = time.monotonic() - started
-        result = ""
-        if metric and metric in outcome.summary:
-            result = f", {metric}={fmt(outcome.summary[metric])}"
+                                log_path=str(files.log), stop_reason=outcome.stop_reason,
+                                attempt=run.attempt, requeue=outcome.requeue)
+        self._say_end(run, outcome, metric, files, time.monotonic() - started)
+        return outcome
+
+    def _say_end(self, run: Assignment, outcome: Outcome, metric: str | None,
+                 files: _command.RunFiles, took: float) -> None:
+        goal = (self.sweep.config.get("metric") or {}).get("goal", "minimize")
+        value = summary_value(outcome.seen, metric, goal)
+        result = f", {metric}={fmt(value)}" if metric and value is not None else ""
         why = f" ({outcome.stop_reason})" if outcome.stop_reason else ""
-        self.echo(f"run {run.name} {outcome.state}{why} in {took:.1f}s{result}")
+        requeued = "; it goes back in the queue to resume" if outcome.requeue else ""
+        if outcome.state == "failed":
+            last = next((line for line in reversed(outcome.log_tail.splitlines())
+                         if line.strip()), "")
+            code = f"exit code {outcome.exit_code}" if outcome.exit_code is not None else \
+                "it did not start"
+            self.echo(f"run {run.name} failed in {took:.1f}s ({code}){result}"
+                      + (f": {last.strip()}" if last else "") + f"; log: {files.log}")
+            return
+        self.echo(f"run {run.name} {outcome.state}{why} in {took:.1f}s{result}{requeued}")
         if outcome.metric_missing:
             self.echo(f"warning: run {run.name} finished without logging the metric {metric!r}; "
                       f"see {files.log}")
-        if outcome.state == "failed":
-            self.echo(f"run {run.name} failed with exit code {outcome.exit_code}; log: {files.log}")
-        return outcome
 
     def _heartbeat(self) -> None:
         timeout = getattr(self.backend, "heartbeat_timeout", 60.0)
         interval = max(0.05, min(10.0, timeout / 6))
         while not self._done.wait(interval):
             try:
-                self.backend.heartbeat(self.agent_id)
+                self.backend.heartbeat(self.agent_id, dict(self.activity.last))
             except Exception as exc:  # noqa: BLE001 - a missed beat is retried, never fatal
                 log.warning("heartbeat failed: %s", exc)

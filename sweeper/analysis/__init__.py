@@ -21,10 +21,10 @@ def plot(df, out):
 def best_run(df) -> dict:
     """The best ranked run (a row as a dict); BadInput when no run can be ranked."""
     goal = df.attrs.get("sweep", {}).get("goal", "minimize")
-    scored = df[df["state"].isin(("finished", "stopped")) & df["metric_best"].notna()]
+    scored = df[df["state"].isin(("finished", "stopped")) & df["metric_value"].notna()]
     if scored.empty:
         raise BadInput("no finished run reported the sweep's metric; nothing to promote")
-    index = scored["metric_best"].idxmax() if goal == "maximize" else scored["metric_best"].idxmin()
+    index = scored["metric_value"].idxmax() if goal == "maximize" else scored["metric_value"].idxmin()
     return scored.loc[index].to_dict()
 
 
@@ -47,7 +47,7 @@ def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (
         chosen = best_run(df)
     params = {c: chosen[c] for c in parameter_columns(df) if c in chosen}
     metadata = {"sweep": info["id"], "sweep_name": info["name"], "run": chosen["name"],
-                "metric": info["metric"], "value": chosen["metric_best"], "config": params}
+                "metric": info["metric"], "value": chosen["metric_value"], "config": params}
     return held.promote(chosen, name or info["name"], aliases, metadata, registry_dir)
 
 

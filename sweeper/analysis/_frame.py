@@ -8,7 +8,7 @@ from ..backends import Backend, RunInfo, SweepInfo, open_backend
 from ..controller import flatten
 
 # Columns every frame has, in this order; parameter and summary columns follow.
-BASE_COLUMNS = ["name", "state", "metric", "metric_best", "metric_last", "runtime", "steps",
+BASE_COLUMNS = ["name", "state", "metric", "metric_value", "metric_best", "runtime", "steps",
                 "checkpoint", "agent", "device", "exit_code", "stop_reason", "log_path",
                 "run_id", "sweep_id"]
 
@@ -21,7 +21,8 @@ def source(sweep_id: str, storage: str | None, backend: Backend | None) -> Backe
 def runs(sweep_id: str, storage: str | None = None, backend: Backend | None = None,
          history: bool = False) -> pd.DataFrame:
     """One row per run: its name, state, every parameter (nested ones as dotted names), the
-    sweep metric's best and last value, every summary metric (``summary.KEY``), runtime, steps,
+    run's value of the sweep metric (``metric_value``: W&B's summary value, what ranking uses)
+    and the best value it logged (``metric_best``), every summary metric (``summary.KEY``), runtime, steps,
     checkpoint path, agent and device. ``df.attrs["sweep"]`` holds the sweep's id, name, config.
     ``sweep_id`` may be a W&B sweep path (``ENTITY/PROJECT/ID``): the same columns come from W&B.
 
@@ -38,7 +39,7 @@ def frame(sweep: SweepInfo, records: list[RunInfo], with_history: bool = False) 
     rows = []
     for r in records:
         row = {"name": r.name, "state": r.state, "metric": metric,
-               "metric_best": r.metric_best, "metric_last": r.metric_last,
+               "metric_value": r.metric_value, "metric_best": r.metric_best,
                "runtime": r.runtime, "steps": r.steps,
                "checkpoint": r.summary.get("checkpoint"), "agent": r.agent_id,
                "device": r.device, "exit_code": r.exit_code, "stop_reason": r.stop_reason,

@@ -25,7 +25,7 @@ def importance(df: pd.DataFrame, evaluator: str = "fanova", seed: int = 0) -> di
     ``evaluator``: ``fanova`` (functional ANOVA on a random forest) or ``ped-anova``.
     """
     goal = df.attrs.get("sweep", {}).get("goal", "minimize")
-    scored = df[df["state"].isin(RANKED_STATES) & df["metric_best"].notna()]
+    scored = df[df["state"].isin(RANKED_STATES) & df["metric_value"].notna()]
     params = [p for p in varied_parameters(scored) if p not in SEED_PARAMS]
     if len(scored) < 3 or not params:
         return {}
@@ -42,7 +42,7 @@ def importance(df: pd.DataFrame, evaluator: str = "fanova", seed: int = 0) -> di
                          for n, d in distributions.items()}
         study.add_trial(optuna.trial.create_trial(params=params_of_run,
                                                   distributions=distributions,
-                                                  value=float(row["metric_best"])))
+                                                  value=float(row["metric_value"])))
     if evaluator == "fanova":
         chosen = optuna.importance.FanovaImportanceEvaluator(seed=seed)
     elif evaluator == "ped-anova":

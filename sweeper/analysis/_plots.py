@@ -25,7 +25,7 @@ def _save(fig, path: Path) -> Path:
 
 
 def _scored(df: pd.DataFrame) -> pd.DataFrame:
-    return df[df["state"].isin(RANKED_STATES) & df["metric_best"].notna()]
+    return df[df["state"].isin(RANKED_STATES) & df["metric_value"].notna()]
 
 
 def _axis_values(series: pd.Series) -> tuple[np.ndarray, list[str] | None]:
@@ -44,7 +44,7 @@ def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
     scored = _scored(df)
     params = varied_parameters(scored)
     metric = df.attrs["sweep"]["metric"]
-    columns = params + ["metric_best"]
+    columns = params + ["metric_value"]
     fig, ax = plt.subplots(figsize=(max(6, 1.9 * len(columns)), 4.8))
     normalised = []
     for i, column in enumerate(columns):
@@ -61,7 +61,7 @@ def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
                     fontsize=8)
         ax.axvline(i, color="grey", linewidth=0.8)
     matrix = np.array(normalised).T
-    scores = scored["metric_best"].astype(float)
+    scores = scored["metric_value"].astype(float)
     norm = plt.Normalize(scores.min(), scores.max())
     for row, score in zip(matrix, scores, strict=True):
         ax.plot(range(len(columns)), row, color=plt.cm.viridis(norm(score)), alpha=0.85)
@@ -89,7 +89,7 @@ def metric_by_step(df: pd.DataFrame, path: Path, top: int = 5) -> Path | None:
     if "history" not in df.columns:
         return None
     metric, goal = df.attrs["sweep"]["metric"], df.attrs["sweep"]["goal"]
-    best = _scored(df).sort_values("metric_best", ascending=goal != "maximize").head(top)
+    best = _scored(df).sort_values("metric_value", ascending=goal != "maximize").head(top)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for _, run in best.iterrows():
         points = [row[metric] for row in run["history"] or [] if row.get(metric) is not None]
@@ -111,7 +111,7 @@ def parameter_vs_metric(df: pd.DataFrame, path: Path) -> Path | None:
     fig, axes = plt.subplots(1, len(params), figsize=(3.6 * len(params), 3.4), squeeze=False)
     for ax, name in zip(axes[0], params, strict=True):
         values, labels = _axis_values(scored[name])
-        ax.scatter(values, scored["metric_best"], alpha=0.8)
+        ax.scatter(values, scored["metric_value"], alpha=0.8)
         if labels:
             ax.set_xticks(range(len(labels)), labels, rotation=20)
         elif _log_scaled(values):

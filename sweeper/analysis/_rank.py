@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ._frame import parameter_columns
+
+# Student's t at 97.5% for 1..30 degrees of freedom (beyond: the Cornish-Fisher expansion);
+# scipy.stats would add a second to every `sweeper results`.
+_T975 = (12.7062047362, 4.30265272975, 3.18244630528, 2.7764451052, 2.57058183661,
+         2.44691184879, 2.36462425101, 2.30600413503, 2.26215716274, 2.22813885196,
+         2.20098516008, 2.17881282966, 2.16036865646, 2.14478668792, 2.13144954556,
+         2.11990529922, 2.10981557783, 2.10092204024, 2.09302405441, 2.08596344727,
+         2.07961384473, 2.0738730679, 2.06865761042, 2.06389856163, 2.05953855275,
+         2.05552943864, 2.05183051648, 2.0484071418, 2.04522964213, 2.0422724563)
+
+
+def t975(df: np.ndarray) -> np.ndarray:
+    """The 97.5% quantile of Student's t for each number of degrees of freedom (>= 1)."""
+    df = np.asarray(df, dtype=float)
+    z = 1.959963984540054
+    expansion = (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+                 + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
+    table = np.asarray(_T975)[np.clip(df.astype(int), 1, 30) - 1]
+    return np.where(df <= 30, table, expansion)
 
 # Parameters that vary the randomness, not the configuration.
 SEED_PARAMS = ("manual_seed", "seed", "random_seed")
@@ -22,7 +40,7 @@ def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -
     two configurations are apart (False when they overlap, None when fewer than two have n >= 2).
     """
     info = df.attrs.get("sweep", {})
-    metric = metric or "metric_best"
+    metric = metric or "metric_value"
     goal = goal or info.get("goal", "minimize")
     scored = df[df["state"].isin(RANKED_STATES) & df[metric].notna()]
     params = [c for c in parameter_columns(df) if c not in SEED_PARAMS]
@@ -40,8 +58,7 @@ def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -
     mean = values.mean().to_numpy(dtype=float)
     std = values.std(ddof=1).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * std / np.sqrt(n),
-                        np.nan)
+        half = np.where(n > 1, t975(np.maximum(n - 1, 1)) * std / np.sqrt(n), np.nan)
     best = (values.max() if goal == "maximize" else values.min()).to_numpy(dtype=float)
     ranked = grouped[params].first().reset_index(drop=True) if params else pd.DataFrame(
         index=range(len(n)))

@@ -50,12 +50,15 @@ class RunInfo:
     heartbeat_at: float | None = None
     exit_code: int | None = None
     summary: dict = field(default_factory=dict)
-    metric_last: float | None = None
-    metric_best: float | None = None
+    # The run's one value of the sweep metric: W&B's summary value (see sweeper.run_value).
+    metric_value: float | None = None
+    metric_best: float | None = None  # the best value it logged (for information)
     steps: int = 0
     stop_reason: str | None = None
     log_path: str | None = None
     device: str | None = None
+    attempt: int = 1
+    output_at: float | None = None  # when it last printed or logged anything
     history: list[dict] | None = None  # loaded on request: one dict per logged step
 
     @property
@@ -74,6 +77,11 @@ class Assignment:
     name: str
     params: dict
     number: int
+    attempt: int = 1  # > 1: the run was interrupted before and resumes
+
+    @property
+    def resumed(self) -> bool:
+        return self.attempt > 1
 
 
 @dataclass
@@ -91,6 +99,7 @@ class AgentProcess:
     label: str
     argv: list[str]
     env: dict[str, str]
+    shown: dict[str, str] = field(default_factory=dict)  # how to print variables holding secrets
 
 
 def one_per_slot(argv: list[str], slots: list[str | None],
@@ -154,18 +163,26 @@ class RunQueue(Protocol):
 
     def register_agent(self, sweep_id: str, host: str, pid: int, devices: str | None) -> str: ...
 
-    def heartbeat(self, agent_id: str) -> None: ...
+    def heartbeat(self, agent_id: str, activity: dict[str, float] | None = None) -> None:
+        """The agent is alive; ``activity``: for each run it executes, when the run last printed
+        or logged anything."""
+        ...
 
-    def next_run(self, sweep_id: str, agent_id: str) -> Assignment | NoRun: ...
+    def next_run(self, sweep_id: str, agent_id: str, device: str | None = None
+                 ) -> Assignment | NoRun: ...
 
-    def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None
-            ) -> str | None:
+    def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None,
+            attempt: int | None = None) -> str | None:
         """Record logged rows (one dict per step); return why the run must stop, or None."""
         ...
 
     def finish_run(self, run_id: str, state: str, summary: dict | None = None,
                    exit_code: int | None = None, log_path: str | None = None,
-                   stop_reason: str | None = None) -> None: ...
+                   stop_reason: str | None = None, attempt: int | None = None,
+                   requeue: bool = False) -> None:
+        """Record how an attempt of a run ended. ``requeue``: it was interrupted (preempted,
+        killed by the system): the run goes back in the queue while it has resumes left."""
+        ...
 
     def stop_reason(self, run_id: str) -> str | None: ...
 

@@ -11,10 +11,14 @@ BACKENDS = ("local", "wandb")
 
 def open_backend(storage: str | None = None, *, create: bool = True, kind: str | None = None,
                  sweep: str | None = None, entity: str | None = None,
-                 project: str | None = None) -> Backend:
+                 project: str | None = None, read_only: bool = False,
+                 offline: bool = False) -> Backend:
     """The backend for ``kind``, or for the sweep reference ``sweep`` when no kind is named.
 
     ``storage`` is the local backend's database; ``entity``/``project`` are W&B's defaults.
+    ``read_only``: the caller only reads (the local database is opened so that it cannot write).
+    ``offline``: the caller only plans (``--dry-run``): no network, no credentials, and no
+    database is created.
     """
     if kind is None:
         from .wandb import is_wandb_reference
@@ -23,9 +27,11 @@ def open_backend(storage: str | None = None, *, create: bool = True, kind: str |
     if kind == "wandb":
         from .wandb import WandbBackend
 
-        return WandbBackend(entity=entity, project=project)
+        return WandbBackend(entity=entity, project=project, offline=offline)
     if kind == "local":
         from .local import LocalBackend
 
-        return LocalBackend(storage, create=create)
+        if offline:  # plans only: the database is opened if a plan needs it, never created
+            return LocalBackend(storage, create=False, read_only=True)
+        return LocalBackend(storage, create=create and not read_only, read_only=read_only).open()
     raise BadInput(f"--backend {kind!r}: one of {', '.join(BACKENDS)}")

@@ -8,7 +8,7 @@ import warnings
 
 import click
 
-from ..errors import SweeperError
+from ..errors import SpecError, SweeperError
 from . import _agent_commands, _analysis_commands, _spec_commands, _sweep_commands
 
 
@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except SpecError as exc:  # one line per problem of the file
+        for line in exc.lines():
+            click.echo(f"sweeper: error: {line}", err=True)
         sys.exit(exc.exit_code)
     except SweeperError as exc:
         click.echo(f"sweeper: error: {exc}", err=True)

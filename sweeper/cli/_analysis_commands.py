@@ -7,7 +7,7 @@ import math
 
 import click
 
-from .. import analysis, registry
+from .. import registry
 from ._sweep_commands import backend_for, backend_options
 
 
@@ -25,20 +25,22 @@ def _clean(value):
 @backend_options
 def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
     """The sweep's runs: a ranked table of configurations, or every run as csv/json."""
+    from .. import analysis
+
     df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, create=False))
     info = df.attrs["sweep"]
     params = analysis.parameter_columns(df)
     if fmt == "json":
         out = []
         goal = info["goal"]
-        ordered = df.sort_values("metric_best", ascending=goal != "maximize", na_position="last")
+        ordered = df.sort_values("metric_value", ascending=goal != "maximize", na_position="last")
         for _, row in (ordered.head(top) if top else ordered).iterrows():
             out.append({"name": row["name"], "state": row["state"],
                         "config": {p: _clean(row[p]) for p in params},
                         "summary": {c.removeprefix("summary."): _clean(row[c])
                                     for c in df.columns if c.startswith("summary.")
                                     and _clean(row[c]) is not None},
-                        "metric_best": _clean(row["metric_best"]),
+                        "metric_value": _clean(row["metric_value"]),
                         "runtime": _clean(row["runtime"]), "steps": int(row["steps"]),
                         "checkpoint": _clean(row["checkpoint"])})
         click.echo(json.dumps(out, indent=2, default=str))
@@ -73,6 +75,8 @@ def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
 @backend_options
 def plot(sweep_id: str, out: str, where: dict) -> None:
     """Write the sweep's plots (parallel coordinates, importance, metric by step, parameters)."""
+    from .. import analysis
+
     df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, create=False),
                        history=True)
     for path in analysis.plot(df, out):
@@ -89,6 +93,8 @@ def promote(sweep_id: str, name: str | None, aliases: tuple[str, ...], run: str 
             where: dict) -> None:
     """Register the best run's best checkpoint as a new version of a model: in the local
     registry for a local sweep, in the W&B Registry for a W&B sweep."""
+    from .. import analysis
+
     version = analysis.promote(sweep_id, name=name, aliases=aliases, run=run,
                                backend=backend_for(where, sweep=sweep_id, create=False))
     verb = "registered" if version.created else "already registered as"

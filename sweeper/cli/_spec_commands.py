@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import yaml
 
 from .. import spec
 from ..errors import SpecError
@@ -20,14 +19,14 @@ def validate(files: tuple[str, ...]) -> int:
     failed = False
     for path in files:
         try:
-            config = spec.read_config(path)
+            config, read_warnings = spec.read_document(path)
         except SpecError as exc:
             failed = True
             for line in exc.lines():
                 click.echo(line, err=True)
             continue
         errors, warnings = spec.find_problems(config)
-        for key, message in warnings:
+        for key, message in [*read_warnings, *warnings]:
             click.echo(f"{path}: {key}: warning: {message}", err=True)
         if errors:
             failed = True
@@ -42,7 +41,9 @@ def validate(files: tuple[str, ...]) -> int:
 @click.argument("file", type=click.Path(dir_okay=True))
 def explain(file: str) -> None:
     """Say in words what a sweep file will do: method, metric, distributions, grid size, stops."""
-    config = spec.load(file)
+    config, warnings = spec.load_with_warnings(file)
+    for line in warnings:
+        click.echo(line, err=True)
     click.echo(file)
     for line in spec.explain(config):
         click.echo(f"  {line}")
@@ -71,6 +72,8 @@ def init(task: str, method: str, run_cap: int | None, hyperband: bool | None,
     config = spec.build_sweep(method, task=task, parameters=parameters, hyperband=hyperband,
                               run_cap=run_cap, name=name)
     spec.validate(config)
+    import yaml
+
     click.echo(yaml.safe_dump(config, sort_keys=False), nl=False)
 
 

@@ -9,8 +9,7 @@ from collections import Counter
 import click
 
 from .. import spec
-from ..backends import BACKENDS, TRANSITIONS, Backend, SweepInfo, open_backend
-from ..progress import align, fmt, planned_runs, swept_params_text
+from ..backends import BACKENDS, TRANSITIONS, Backend, open_backend
 
 _WHERE = ("storage", "backend", "entity", "project")
 
@@ -39,20 +38,33 @@ def backend_options(command):
     return wrapper
 
 
-def backend_for(where: dict, sweep: str | None = None, create: bool = True) -> Backend:
+max_resumes_option = click.option(
+    "--max-resumes", type=click.IntRange(min=0), default=None, metavar="N",
+    help="Times a run that crashed or was preempted goes back in the queue to resume from its "
+         "last checkpoint (default 2; 0: never).")
+
+
+def backend_for(where: dict, sweep: str | None = None, create: bool = True,
+                read_only: bool = False, offline: bool = False) -> Backend:
+    """The backend a command talks to. ``read_only``: the command only reads; ``offline``: it
+    must not touch the network (``--dry-run``)."""
     return open_backend(where["storage"], create=create, kind=where["backend"], sweep=sweep,
-                        entity=where["entity"], project=where["project"])
+                        entity=where["entity"], project=where["project"], read_only=read_only,
+                        offline=offline)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @backend_options
 @click.option("--name", default=None, help="The sweep's name (default: the file's `name`).")
-def create(file: str, where: dict, name: str | None) -> None:
+@max_resumes_option
+def create(file: str, where: dict, name: str | None, max_resumes: int | None) -> None:
     """Create a sweep from FILE; print its id as the last line (as `wandb sweep` does)."""
-    config = spec.load(file)
+    config, warnings = spec.load_with_warnings(file)
+    for line in warnings:
+        click.echo(line, err=True)
     backend = backend_for(where)
-    sweep = backend.create_sweep(config, name=name)
+    sweep = backend.create_sweep(config, name=name, max_resumes=max_resumes)
     existed = sweep.runs_total > 0 or sweep.state != "running"
     verb = "Found existing" if existed else "Created"
     click.echo(f"{verb} sweep {sweep.name} ({sweep.config['method']}) in {sweep.location}", err=True)
@@ -64,7 +76,9 @@ def create(file: str, where: dict, name: str | None) -> None:
 @backend_options
 def list_sweeps(where: dict) -> None:
     """List the sweeps in the storage (or the W&B --project)."""
-    backend = backend_for(where, create=False)
+    from ..progress import align, fmt
+
+    backend = backend_for(where, create=False, read_only=True)
     rows = [("ID", "NAME", "METHOD", "STATE", "RUNS", "BEST", "CREATED")]
     for s in backend.sweeps():
         rows.append((s.id, s.name, s.config["method"], s.state, str(s.runs_total),
@@ -75,15 +89,26 @@ def list_sweeps(where: dict) -> None:
 
 @click.command()
 @click.argument("sweep_id")
+@click.option("--all", "show_all", is_flag=True, help="List every run (default: the last 50).")
 @backend_options
-def status(sweep_id: str, where: dict) -> None:
+def status(sweep_id: str, show_all: bool, where: dict) -> None:
     """A sweep's state, its runs by state, the best run so far, and where each run's log is."""
-    backend = backend_for(where, sweep=sweep_id, create=False)
+    from ..progress import (
+        align,
+        fmt,
+        planned_runs,
+        silence_text,
+        silent_after_s,
+        silent_runs,
+        state_text,
+        swept_params_text,
+    )
+
+    backend = backend_for(where, sweep=sweep_id, create=False, read_only=True)
     sweep = backend.find_sweep(sweep_id)
     runs = backend.runs(sweep.id)
     click.echo(f"sweep {sweep.id} ({sweep.name}) in {sweep.location}")
-    reason = f" ({sweep.state_reason})" if sweep.state_reason else ""
-    click.echo(f"state: {sweep.state}{reason}")
+    click.echo(f"state: {state_text(sweep, runs)}")
     planned = planned_runs(sweep)
     total = f"/{planned}" if planned else ""
     counts = Counter(r.state for r in runs)
@@ -94,12 +119,19 @@ def status(sweep_id: str, where: dict) -> None:
         best = next((r for r in runs if r.name == sweep.best_run), None)
         click.echo(f"best: {metric['name']} = {fmt(sweep.best_value)} ({metric['goal']}) "
                    f"in {sweep.best_run}: {swept_params_text(sweep, best)}")
+    for run, silent in silent_runs(runs, silent_after_s()):
+        click.echo(silence_text(run, silent))
     if runs:
+        listed = runs if show_all or len(runs) <= 50 else runs[-50:]
+        if len(listed) < len(runs):
+            click.echo(f"(the last {len(listed)} of {len(runs)} runs; --all lists every run)")
         rows = [("RUN", "STATE", "METRIC", "STEPS", "RUNTIME", "LOG")]
-        for r in runs:
-            rows.append((r.name, r.state + (f" ({r.stop_reason})" if r.stop_reason and
-                                            r.state in ("stopped", "killed", "crashed") else ""),
-                         fmt(r.metric_best), str(r.steps),
+        for r in listed:
+            note = r.stop_reason if r.stop_reason and r.state in (
+                "stopped", "killed", "crashed", "failed", "pending") else None
+            attempt = f" attempt {r.attempt}" if r.attempt > 1 else ""
+            rows.append((r.name, r.state + (f" ({note})" if note else "") + attempt,
+                         fmt(r.metric_value), str(r.steps),
                          f"{r.runtime:.1f}s" if r.runtime is not None else "-", r.log_path or "-"))
         for line in align(rows):
             click.echo(line)
@@ -111,7 +143,7 @@ def _state_command(action: str, help_text: str) -> click.Command:
     @backend_options
     def command(sweep_id: str, where: dict) -> None:
         backend = backend_for(where, sweep=sweep_id, create=False)
-        sweep: SweepInfo = backend.find_sweep(sweep_id)
+        sweep = backend.find_sweep(sweep_id)
         sweep = backend.set_state(sweep.id, action)
         click.echo(f"sweep {sweep.id} ({sweep.name}) is now {sweep.state}")
 

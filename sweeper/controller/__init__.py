@@ -7,7 +7,6 @@ to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe and 
 
 from __future__ import annotations
 
-from . import _optuna, _wandb_engine
 from ._runs import ACTIVE, TERMINAL, WANDB_STATE, ControllerRun, best_value, flatten
 
 OPTUNA_METHODS = ("tpe", "gp")
@@ -15,9 +14,14 @@ OPTUNA_METHODS = ("tpe", "gp")
 
 def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict | None:
     """The next run's parameters (nested groups as dicts), or None when a grid is exhausted."""
+    # The engines load on first use: they import scipy and optuna, which most commands never need.
     if config["method"] in OPTUNA_METHODS:
+        from . import _optuna
+
         params = _optuna.suggest(config, runs, seed_key)
     else:
+        from . import _wandb_engine
+
         params = _wandb_engine.suggest(config, runs)
     return None if params is None else _plain(params)
 
@@ -38,6 +42,8 @@ def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
     et = config.get("early_terminate")
     if not et or et.get("type") != "hyperband":
         return []
+    from . import _wandb_engine
+
     return _wandb_engine.to_stop(config, runs)
 
 

@@ -100,8 +100,8 @@ def _contains(distribution: BaseDistribution, value: Any) -> bool:
 
 
 def _metric_value(run: ControllerRun, goal: str) -> float | None:
-    extra = [run.metric_summary] if run.metric_summary is not None else []
-    return best_value([*run.metric_history, *extra], goal)
+    """The run's one value of the metric: its summary value (sweeper.run_value)."""
+    return best_value([run.metric_summary] if run.metric_summary is not None else [], goal)
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:

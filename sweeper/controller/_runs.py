@@ -28,8 +28,8 @@ class ControllerRun:
     name: str
     params: dict[str, Any]
     state: str = "running"
-    metric_history: list[float] = field(default_factory=list)
-    metric_summary: float | None = None
+    metric_history: list[float] = field(default_factory=list)  # for hyperband
+    metric_summary: float | None = None  # the run's one value (sweeper.run_value)
 
 
 def best_value(values: list, goal: str) -> float | None:

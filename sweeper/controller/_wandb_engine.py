@@ -32,7 +32,10 @@ def _hash_scalar(kind: type, value: Any) -> str:
 grid_search.yaml_hash = _fast_yaml_hash
 
 
-def to_sweep_run(run: ControllerRun, metric_name: str | None) -> sweeps.SweepRun:
+def to_sweep_run(run: ControllerRun, metric_name: str | None, with_history: bool = True
+                 ) -> sweeps.SweepRun:
+    """The run as W&B's engine takes it. Without history, the engine's only value of the metric
+    is the run's summary value (what bayes should fit, as on W&B)."""
     config = {key: {"value": value} for key, value in run.params.items()}
     # The grid engine looks nested parameters up by their delimited names; give it those too.
     for key, value in run.params.items():
@@ -42,7 +45,8 @@ def to_sweep_run(run: ControllerRun, metric_name: str | None) -> sweeps.SweepRun
     history: list[dict] = []
     summary: dict = {}
     if metric_name is not None:
-        history = [{metric_name: v} for v in run.metric_history]
+        if with_history:
+            history = [{metric_name: v} for v in run.metric_history]
         if run.metric_summary is not None:
             summary = {metric_name: run.metric_summary}
     # By alias: under pydantic 2 the engine's models ignore field names (``history=`` is dropped).
@@ -60,7 +64,8 @@ def _delimited(value: dict, prefix: str):
 
 def suggest(config: dict, runs: list[ControllerRun]) -> dict | None:
     metric = (config.get("metric") or {}).get("name")
-    engine_runs = [to_sweep_run(r, metric) for r in runs] if config["method"] != "random" else []
+    engine_runs = ([to_sweep_run(r, metric, with_history=False) for r in runs]
+                   if config["method"] != "random" else [])
     with warnings.catch_warnings():
         # The Gaussian process of bayes reports every fit that hits a bound; not the user's concern.
         warnings.simplefilter("ignore")

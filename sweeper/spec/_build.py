@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._validate import BUILTIN_PROGRAM, METHODS
-
-# The metric each task's agent logs at every evaluation, and its goal.
-TASK_METRICS: dict[str, tuple[str, str]] = {
-    "classification": ("eval/accuracy", "maximize"),
-    "multilabel": ("eval/f1_micro", "maximize"),
-    "ner": ("eval/f1", "maximize"),
-    "qa": ("eval/f1", "maximize"),
-}
+from ._names import BUILTIN_PROGRAM, METHODS, TASK_METRICS
 
 # Sensible ranges for fine-tuning a BERT-sized model (the ranges of the BERT paper's appendix,
 # widened a little): a distribution for random/bayes, a short list for grid.

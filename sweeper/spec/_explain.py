@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
-from sweeps import RunState, SweepRun, stop_runs
-
-from . import _params
-from ._validate import LOCAL_METHODS, targets_builtin_agent
+from . import _hyperband, _params
+from ._names import LOCAL_METHODS
+from ._validate import runs_builtin_trainer
 
 _METHOD_WORDS = {
     "grid": "grid: every combination, once each",
@@ -25,15 +24,12 @@ def grid_size(config: dict) -> int:
     ...            "b": {"distribution": "int_uniform", "min": 1, "max": 3}}})
     6
     """
-    return math.prod(len(_params.grid_values(spec)) for _, _, spec in _params.walk(config["parameters"]))
+    return math.prod(_params.grid_count(spec) for _, _, spec in _params.walk(config["parameters"]))
 
 
 def hyperband_bands(config: dict) -> list[int]:
     """The iterations at which W&B's hyperband engine checks runs, as the engine computes them."""
-    probe = SweepRun(name="probe", state=RunState.running,
-                     sampledHistory=[{config["metric"]["name"]: 0.0}])
-    stop_runs(config, [probe])
-    return list(probe.early_terminate_info["bands"])
+    return _hyperband.bands(config["early_terminate"])
 
 
 def describe_parameter(spec: dict) -> str:
@@ -94,8 +90,8 @@ def explain(config: dict) -> list[str]:
     if method == "grid":
         size = grid_size(config)
         runs = min(size, cap) if cap else size
-        lines.append(f"grid size: {size} combinations" + (f" ({runs} runs with run_cap {cap})"
-                                                          if cap and cap < size else ""))
+        lines.append(f"grid size: {size} combination{'' if size == 1 else 's'}"
+                     + (f" ({runs} runs with run_cap {cap})" if cap and cap < size else ""))
     elif cap:
         lines.append(f"run_cap: {cap} runs")
     else:
@@ -108,12 +104,14 @@ def explain(config: dict) -> list[str]:
                      f"metric iterations {shown} and a run below the top 1/{et.get('eta', 3)} "
                      "at an iteration is stopped")
     program = config.get("program")
-    if targets_builtin_agent(config):
-        lines.append("program: the built-in agent (agents/train.py): parameters are task args")
+    if runs_builtin_trainer(config):
+        named = "" if program else " (the sweep names no program)"
+        lines.append(f"program: the built-in trainer (agents/train.py){named}: parameters are "
+                     "task args")
     elif program:
         lines.append(f"program: {program}")
     if config.get("command"):
-        lines.append("command: " + " ".join(config["command"]))
+        lines.append("command: " + " ".join(str(part) for part in config["command"]))
     if method in LOCAL_METHODS:
         lines.append("backend: local only (a W&B server does not offer this method)")
     return lines

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
-
-from sweeps.config.schema import dereferenced_sweep_config_jsonschema, fill_parameter
-
-_DEFS = dereferenced_sweep_config_jsonschema["definitions"]
 
 # distribution name -> the schema definition that describes it
 DISTRIBUTION_SCHEMAS: dict[str, str] = {
@@ -43,7 +40,9 @@ EXPONENT_BOUNDS = ("log_uniform", "q_log_uniform", "inv_log_uniform")
 
 
 def schema_for(distribution: str) -> dict:
-    return _DEFS[DISTRIBUTION_SCHEMAS[distribution]]
+    from . import _schema
+
+    return _schema.definition(DISTRIBUTION_SCHEMAS[distribution])
 
 
 def is_group(spec: Any) -> bool:
@@ -61,10 +60,9 @@ def infer(name: str, spec: dict) -> dict | None:
     >>> infer("epochs", {"min": 1, "max": 3})["distribution"]
     'int_uniform'
     """
-    try:
-        found = fill_parameter(name, spec)
-    except ValueError:
-        return None
+    from . import _schema
+
+    found = _schema.fill_parameter(spec)
     if found is None:
         return None
     filled = found[1]
@@ -95,6 +93,20 @@ def normalise_parameters(parameters: dict) -> dict:
         else:
             out[key] = infer(key, spec) or spec
     return out
+
+
+def grid_count(spec: dict) -> int:
+    """How many values :func:`grid_values` gives, without building them."""
+    dist = spec["distribution"]
+    if dist == "constant":
+        return 1
+    if dist == "categorical":
+        return len(spec["values"])
+    if dist == "int_uniform":
+        return max(0, spec["max"] - spec["min"] + 1)
+    if dist == "q_uniform":  # numpy.arange's length
+        return max(0, math.ceil((spec["max"] - spec["min"]) / spec["q"]))
+    raise ValueError(f"{dist} cannot be enumerated by a grid")
 
 
 def grid_values(spec: dict) -> list:

@@ -1,6 +1,9 @@
 """Validating a sweep config: W&B's own schema first, then the checks W&B leaves to run time.
 
-Every problem is ``(key.path, what is wrong)`` in words a person can act on.
+Every problem is ``(key.path, what is wrong)`` in words a person can act on. Validation is
+total: whatever a config holds, it ends in a list of problems, never in an exception, and a
+config without problems can be stored as JSON and run by the engine (every number finite, every
+distribution drawing finite values, a grid of bounded size).
 """
 
 from __future__ import annotations
@@ -12,57 +15,69 @@ import re
 from pathlib import PurePath
 from typing import Any
 
-import jsonschema
-from sweeps.config.schema import (
-    check_for_deprecated_distributions,
-    dereferenced_sweep_config_jsonschema,
-    format_checker,
-    sweep_config_jsonschema,
-    validate_categorical_prob,
-)
-
 from ..errors import SpecError
-from . import _params
+from . import _hyperband, _params, _schema
+from ._names import BUILTIN_PROGRAM, LOCAL_METHODS, METHODS, NEEDS_METRIC, W_AND_B_METHODS
 from ._task_arg_checks import task_arg_problems
 
-W_AND_B_METHODS = ("grid", "random", "bayes")
-# Methods the local backend offers through Optuna; a W&B server refuses them.
-LOCAL_METHODS = ("tpe", "gp")
-METHODS = W_AND_B_METHODS + LOCAL_METHODS
-NEEDS_METRIC = ("bayes",) + LOCAL_METHODS
+__all__ = ["BUILTIN_PROGRAM", "GRID_LIMIT", "LOCAL_METHODS", "METHODS", "W_AND_B_METHODS",
+           "find_problems", "normalise", "runs_builtin_trainer", "targets_builtin_agent",
+           "validate"]
 
 # Keys W&B's server accepts that the schema of the `sweeps` package (0.2) does not list.
 SERVER_KEYS = ("run_cap",)
+# Keys of W&B Launch sweeps (`wandb launch-sweep`), which a W&B agent does not run either.
+LAUNCH_KEYS = ("job", "scheduler")
+# sweeper's own extension: several metrics, for multi-objective methods.
+EXTENSION_KEYS = ("metrics",)
 
-_TOP_LEVEL = tuple(sweep_config_jsonschema["properties"]) + SERVER_KEYS
-# The schema without the parts we check ourselves with clearer messages.
-_TOP_SCHEMA = copy.deepcopy(sweep_config_jsonschema)
-_TOP_SCHEMA["properties"]["parameters"] = {"type": "object", "minProperties": 1}
-_TOP_SCHEMA["properties"]["method"] = {}
-# early_terminate is a oneOf of one: validate against that one for specific messages.
-_TOP_SCHEMA["properties"]["early_terminate"] = copy.deepcopy(
-    dict(dereferenced_sweep_config_jsonschema["definitions"]["hyperband_stopping"]))
-_TOP_SCHEMA["additionalProperties"] = True
-_TOP_SCHEMA.pop("required")
-_TOP_VALIDATOR = jsonschema.Draft7Validator(_TOP_SCHEMA, format_checker=format_checker)
+# The most points a grid may have: W&B's grid engine lists every combination on every hand-out.
+GRID_LIMIT = 100_000
+# Integers beyond this lose precision as JSON numbers (and overflow a database's integer).
+INT_LIMIT = 2**53
+# Nesting of mappings and lists (as for files: see _load).
+MAX_DEPTH = 64
+# e**x overflows a float above this.
+EXP_LIMIT = math.log(1.7976931348623157e308)
 
 Problem = tuple[str, str]
-# The built-in agent entrypoint, which a sweep naming no program and no command runs.
-BUILTIN_PROGRAM = "agents/train.py"
+
+
+def _top_level_keys() -> tuple[str, ...]:
+    return tuple(_schema.root_schema()["properties"]) + SERVER_KEYS + EXTENSION_KEYS
+
+
+def _top_validator():
+    """The schema's top level, without the parts we check ourselves with clearer messages."""
+    import jsonschema
+
+    top = copy.deepcopy(_schema.root_schema())
+    top["properties"]["parameters"] = {"type": "object", "minProperties": 1}
+    top["properties"]["method"] = {}
+    top["properties"]["command"] = {"type": "array"}  # items: W&B's agent applies str() to each
+    # early_terminate is a oneOf of one: validate against that one for specific messages.
+    top["properties"]["early_terminate"] = {"$ref": "#/definitions/hyperband_stopping"}
+    top["additionalProperties"] = True
+    top.pop("required", None)
+    return jsonschema.Draft7Validator(top, format_checker=_schema.format_checker)
 
 
 def targets_builtin_agent(config: dict) -> bool:
-    """Whether the sweep runs sweeper's ready agent (so its parameters must be task args).
-
-    True when the sweep names no program and no command, or names ``agents/train.py``.
-    """
+    """Whether the sweep names the built-in trainer (``program: agents/train.py``): then its
+    parameters are checked as task args when the file is validated."""
     program = config.get("program")
-    if program is None and not config.get("command"):
-        return True
     if isinstance(program, str):
-        parts = PurePath(program).parts
-        return parts[-2:] == ("agents", "train.py")
+        return PurePath(program).parts[-2:] == ("agents", "train.py")
     return False
+
+
+def runs_builtin_trainer(config: dict) -> bool:
+    """Whether sweeper's agent runs the built-in trainer for this sweep: it names it, or names
+    no program and no command (W&B's notebooks and the Simple Transformers docs write such
+    sweeps for ``wandb.agent(id, function=train)``; sweeper's agent runs the built-in trainer)."""
+    if targets_builtin_agent(config):
+        return True
+    return config.get("program") is None and not config.get("command")
 
 
 def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Problem], list[Problem]]:
@@ -71,12 +86,16 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
     ``builtin`` says whether to check parameters against the task args; by default it is
     decided by :func:`targets_builtin_agent`.
 
-    >>> errors, _ = find_problems({"method": "grid", "parameters": {"learnin_rate": {"value": 1e-5}}})
+    >>> errors, _ = find_problems({"program": "agents/train.py", "method": "grid",
+    ...                            "parameters": {"learnin_rate": {"value": 1e-5}}})
     >>> errors
     [('parameters.learnin_rate', 'unknown task arg; did you mean learning_rate?')]
     """
     if not isinstance(config, dict):
         return [("", "a sweep config must be a mapping of keys (method, metric, parameters, ...)")], []
+    data_errors = _data_problems(config)
+    if data_errors:  # NaN, inf, huge integers, keys that are not text: nothing else is safe
+        return _dedupe(data_errors), []
     errors: list[Problem] = []
     warnings: list[Problem] = []
     errors += _top_level_problems(config)
@@ -99,7 +118,10 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
         if method in NEEDS_METRIC and not errors and not _searchable(parameters):
             errors.append(("parameters", f"method {method} needs at least one parameter to "
                                          "search (all are constants)"))
+        if method == "grid" and not errors:
+            errors += _grid_size_problems(parameters)
     errors += _cross_field_problems(config)
+    warnings += _cross_field_warnings(config)
     return _dedupe(errors), _dedupe(warnings)
 
 
@@ -149,27 +171,49 @@ def _searchable(parameters: dict) -> bool:
 
 def _top_level_problems(config: dict) -> list[Problem]:
     problems: list[Problem] = []
+    known = _top_level_keys()
+    launch = [str(k) for k in config if k in LAUNCH_KEYS]
+    if launch:
+        problems.append((", ".join(launch), "W&B Launch sweep keys: sweeper does not run Launch "
+                         "sweeps (they run on a Launch queue: `wandb launch-sweep FILE --queue "
+                         "Q`); to run this sweep with sweeper, drop "
+                         f"{' and '.join(launch)} and name the training script as program"))
     for key in config:
-        if key not in _TOP_LEVEL:
-            guess = difflib.get_close_matches(str(key), _TOP_LEVEL, n=1, cutoff=0.6)
-            hint = f"; did you mean {guess[0]}?" if guess else ""
-            problems.append((str(key), f"unknown key{hint}"))
+        if key in known or key in LAUNCH_KEYS:
+            continue
+        guess = _close_key(str(key), known)
+        hint = f"; did you mean {guess}?" if guess else ""
+        problems.append((str(key), f"unknown key{hint}"))
     if "method" not in config:
         problems.append(("method", f"missing; one of {', '.join(METHODS)}"))
     elif config["method"] not in METHODS:
         value = config["method"]
-        guess = difflib.get_close_matches(str(value), METHODS, n=1, cutoff=0.5)
+        guess = difflib.get_close_matches(str(value).lower(), METHODS, n=1, cutoff=0.5)
         hint = f" (did you mean {guess[0]}?)" if guess else ""
         problems.append(("method", f"unknown method {value!r}{hint}; one of {', '.join(METHODS)}"))
     if "parameters" not in config:
         problems.append(("parameters", "missing; a sweep needs at least one parameter"))
-    for error in sorted(_TOP_VALIDATOR.iter_errors(config), key=lambda e: list(e.absolute_path)):
+    for error in sorted(_top_validator().iter_errors(config), key=lambda e: list(e.absolute_path)):
         problems.append(_describe(error))
     if "run_cap" in config:
         cap = config["run_cap"]
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
             problems.append(("run_cap", f"must be a whole number >= 1, got {cap!r}"))
     return problems
+
+
+def _close_key(key: str, known: tuple[str, ...]) -> str | None:
+    """The known key a mistyped one most likely meant: case aside, or close in spelling, or the
+    one it begins (``RUN`` -> ``run_cap``)."""
+    lowered = key.lower()
+    for name in known:
+        if name.lower() == lowered:
+            return name
+    guess = difflib.get_close_matches(lowered, known, n=1, cutoff=0.6)
+    if guess:
+        return guess[0]
+    starts = [name for name in known if len(lowered) >= 3 and name.startswith(lowered)]
+    return starts[0] if len(starts) == 1 else None
 
 
 def _path(parts) -> str:
@@ -179,7 +223,7 @@ def _path(parts) -> str:
     return out
 
 
-def _describe(error: jsonschema.ValidationError, base: str = "") -> Problem:
+def _describe(error, base: str = "") -> Problem:
     """One jsonschema error in plain words, with its key path."""
     path = _path(list(error.absolute_path))
     if base:
@@ -223,19 +267,19 @@ def _parameter_problems(path: str, name: str, spec: Any, method: Any) -> tuple[l
         return [_diagnose(path, spec)], []
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    try:
-        validate_categorical_prob(name, spec)
-    except ValueError:
-        total = sum(x for x in spec.get("probabilities", []) if isinstance(x, (int, float)))
-        errors.append((f"{path}.probabilities", f"must sum to 1, they sum to {total:g}"))
-    if len(spec.get("probabilities", [])) != len(spec.get("values", [])) and "probabilities" in spec:
-        errors.append((f"{path}.probabilities", "must have one probability per value "
-                       f"({len(spec['probabilities'])} for {len(spec['values'])} values)"))
-    try:
-        check_for_deprecated_distributions(name, spec)
-    except (ValueError, jsonschema.ValidationError) as exc:
-        warnings.append((path, str(exc.args[0]).replace(f"{name} ", "", 1)))
+    if "probabilities" in spec and "values" in spec:
+        probabilities = spec["probabilities"]
+        if len(probabilities) != len(spec["values"]):
+            errors.append((f"{path}.probabilities", "must have one probability per value "
+                           f"({len(probabilities)} for {len(spec['values'])} values)"))
+        elif not _schema.probabilities_sum_to_one(probabilities):
+            errors.append((f"{path}.probabilities",
+                           f"must sum to 1, they sum to {sum(probabilities):g}"))
     dist = filled["distribution"]
+    deprecated = _schema.deprecation(dist)
+    if deprecated:
+        warnings.append((path, deprecated))
+    errors += _draw_problems(path, filled)
     if method == "grid" and dist not in _params.GRID_DISTRIBUTIONS:
         errors.append((path, f"grid search cannot enumerate a {dist} distribution; use values, "
                              "value, int_uniform or q_uniform (or method random/bayes)"))
@@ -281,7 +325,9 @@ def _diagnose(path: str, spec: dict) -> Problem:
         return path, "min and max must be both whole numbers (int_uniform) or numbers (uniform)"
     else:
         return path, "give value, values, or a distribution with its bounds"
-    validator = jsonschema.Draft7Validator(schema, format_checker=format_checker)
+    import jsonschema
+
+    validator = jsonschema.Draft7Validator(schema, format_checker=_schema.format_checker)
     errors = sorted(validator.iter_errors(spec), key=lambda e: (e.validator != "required",
                                                                   list(e.absolute_path)))
     for error in errors:
@@ -343,20 +389,23 @@ def _cross_field_problems(config: dict) -> list[Problem]:
             problems += _hyperband_problems(et)
     if isinstance(metric, dict) and "target" in metric and "goal" not in metric:
         problems.append(("metric.goal", "a target needs a goal (minimize or maximize)"))
-    command = config.get("command")
-    if isinstance(command, list):
-        for i, part in enumerate(command):
-            if not isinstance(part, str):
-                problems.append((f"command[{i}]", f"must be a string, got {part!r}"))
     return problems
+
+
+def _cross_field_warnings(config: dict) -> list[Problem]:
+    warnings: list[Problem] = []
+    et = config.get("early_terminate")
+    if isinstance(et, dict) and "min_iter" in et and "max_iter" in et and "s" in et:
+        warnings.append(("early_terminate.min_iter", "ignored: with max_iter and s, W&B's "
+                         "hyperband engine computes the brackets from max_iter and s alone"))
+    return warnings
 
 
 def _hyperband_problems(et: dict) -> list[Problem]:
     problems: list[Problem] = []
     eta = et.get("eta", 3)
     if _is_number(eta) and eta <= 1:
-        problems.append(("early_terminate.eta", f"must be > 1, got {eta}"))
-        return problems
+        return [("early_terminate.eta", f"must be > 1, got {eta}")]
     if "min_iter" in et and _is_number(et["min_iter"]) and et["min_iter"] < 1:
         problems.append(("early_terminate.min_iter", f"must be >= 1, got {et['min_iter']}"))
     if "max_iter" in et and _is_number(et["max_iter"]):
@@ -365,10 +414,120 @@ def _hyperband_problems(et: dict) -> list[Problem]:
         elif "s" in et and _is_number(et["s"]) and _is_number(eta):
             if et["s"] < 1:
                 problems.append(("early_terminate.s", f"must be >= 1, got {et['s']}"))
+            elif not float(et["s"]).is_integer():
+                problems.append(("early_terminate.s", "must be a whole number (the engine "
+                                 f"checks s brackets), got {et['s']}"))
             elif et["max_iter"] / eta < 1:
                 problems.append(("early_terminate", f"max_iter ({et['max_iter']}) / eta ({eta}) "
                                                     "is below 1: no bracket would ever be checked"))
+    if problems or not all(_is_number(v) for k, v in et.items() if k != "type"):
+        return problems
+    try:
+        _hyperband.bands({**et, "s": int(et["s"])} if "s" in et else et)
+    except OverflowError:
+        problems.append(("early_terminate.eta", f"too large ({eta:g}): W&B's engine computes "
+                         "100 brackets min_iter * eta**i and they overflow; use eta <= 1000"))
+    except (ValueError, TypeError, KeyError):
+        pass  # the schema problems above say what is missing
     return problems
+
+
+# --- data that JSON, the databases and the engine can hold ----------------------------------
+
+def _data_problems(value: Any, path: str = "") -> list[Problem]:
+    """Every number finite and every integer within +-2**53; every key a string."""
+    problems: list[Problem] = []
+    stack: list[tuple[str, Any, int, tuple]] = [(path, value, 0, ())]
+    while stack:
+        where, item, depth, holders = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if id(item) in holders:
+                problems.append((where, "refers to a value that holds it (a loop)"))
+                continue
+            if depth >= MAX_DEPTH:
+                problems.append((where, f"nested deeper than {MAX_DEPTH} levels"))
+                continue
+            holders = (*holders, id(item))
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                if not isinstance(key, str):
+                    problems.append((where or "the top level", f"key {key!r} is not text; "
+                                     "quote it"))
+                    continue
+                stack.append((f"{where}.{key}" if where else key, sub, depth + 1, holders))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{i}]", sub, depth + 1, holders) for i, sub in enumerate(item))
+        elif isinstance(item, bool) or item is None or isinstance(item, str):
+            continue
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                problems.append((where, f"must be a finite number, got {_float_text(item)}"))
+        elif isinstance(item, int):
+            if abs(item) > INT_LIMIT:
+                problems.append((where, f"integer too large ({_int_text(item)}); at most 2**53 "
+                                 "(9007199254740992) in size"))
+        else:
+            problems.append((where, f"must be plain data (text, number, true/false, null, list "
+                             f"or mapping), got {type(item).__name__}"))
+    return sorted(problems)
+
+
+def _float_text(x: float) -> str:
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def _int_text(x: int) -> str:
+    digits = len(str(abs(x))) if abs(x) < 10**4000 else None
+    return f"{digits} digits" if digits else "over 4000 digits"
+
+
+def _draw_problems(path: str, spec: dict) -> list[Problem]:
+    """Bounds under which a distribution could draw inf or NaN (e**x overflows, a range wider
+    than the largest float)."""
+    dist = spec["distribution"]
+    lo, hi = spec.get("min"), spec.get("max")
+    if dist in ("log_uniform", "q_log_uniform") and _is_number(hi) and hi > EXP_LIMIT:
+        return [(f"{path}.max", f"e**{hi:g} is not a finite number; min and max of {dist} are "
+                 f"exponents of e (at most {EXP_LIMIT:.1f}); for limit values use "
+                 f"{_schema.DEPRECATED[dist]}")]
+    if dist == "inv_log_uniform" and _is_number(lo) and -lo > EXP_LIMIT:
+        return [(f"{path}.min", f"1/e**{lo:g} is not a finite number; min and max of "
+                 f"inv_log_uniform are exponents of e (at least {-EXP_LIMIT:.1f})")]
+    if dist in ("uniform", "q_uniform") and _is_number(lo) and _is_number(hi) \
+            and not math.isfinite(float(hi) - float(lo)):
+        return [(path, f"the range {lo:g}..{hi:g} is wider than the largest number; narrow it")]
+    if dist in ("normal", "q_normal", "log_normal", "q_log_normal"):
+        mu, sigma = spec.get("mu", 0), spec.get("sigma", 1)
+        if _is_number(mu) and _is_number(sigma):
+            reach = abs(mu) + 40 * sigma
+            if dist.endswith("log_normal") and mu + 10 * sigma > EXP_LIMIT:
+                return [(path, f"e**x with x = mu + 10 sigma ({mu + 10 * sigma:g}) is not a "
+                         f"finite number; keep mu + 10*sigma below {EXP_LIMIT:.0f}")]
+            if not math.isfinite(reach):
+                return [(path, "mu and sigma are so large that a draw can overflow")]
+    q = spec.get("q")
+    if q is not None and _is_number(q) and q <= 0:
+        return [(f"{path}.q", f"must be > 0, got {q}")]
+    return []
+
+
+def _grid_size_problems(parameters: dict) -> list[Problem]:
+    size = 1
+    for path, _, spec in _params.walk(parameters):
+        filled = _params.infer(path, spec)
+        if filled is None or filled["distribution"] not in _params.GRID_DISTRIBUTIONS:
+            return []
+        size *= _params.grid_count(filled)
+        if size > GRID_LIMIT:
+            break
+    if size > GRID_LIMIT:
+        total = 1
+        for _, _, spec in _params.walk(parameters):
+            total *= _params.grid_count(_params.infer("", spec))
+        return [("parameters", f"the grid has {total:,} combinations; at most {GRID_LIMIT:,} "
+                 "(W&B's grid engine lists them all on every hand-out): use fewer values, or "
+                 "method random or bayes")]
+    return []
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -3,24 +3,31 @@
 SQLite by default (``.sweeper/sweeper.db`` under the working directory); PostgreSQL by URL.
 Writes take the per-sweep lock: on SQLite every write transaction is ``BEGIN IMMEDIATE`` (one
 writer at a time, with a busy timeout), on PostgreSQL the sweep's row is locked ``FOR UPDATE``.
+
+Readers never write: a read-only open sets no journal mode and creates nothing, and where the
+file cannot be written (a read-only file or mount) SQLite opens it read-only, or immutable.
+A new database file and its folder are made private (0600, 0700): they hold configs and results.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from ...errors import StorageError
 from . import _tables as t
+from ._retry import Retrying, StorageUnavailable, first_line, is_passing, retry_window_s
 
 DEFAULT_STORAGE = ".sweeper/sweeper.db"
-BUSY_TIMEOUT_S = 60
+BUSY_TIMEOUT_S = 30
+OPEN_RETRY_S = 10.0  # a storage that does not answer when a command starts: fail soon
 
 
 def resolve_url(storage: str | None) -> str:
@@ -42,54 +49,94 @@ def resolve_url(storage: str | None) -> str:
 
 
 def display_url(url: str) -> str:
-    """The URL with any password hidden."""
+    """The URL with any password hidden.
+
+    >>> display_url("postgresql+psycopg://me:secret@db/sweeps")
+    'postgresql+psycopg://me:***@db/sweeps'
+    """
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
-def open_engine(storage: str | None, create: bool = True) -> Engine:
-    """An engine on the storage, its schema created or checked; StorageError when unusable."""
+def parse_url(storage: str | None, *, allow_memory: bool = False) -> URL:
+    """The storage as a SQLAlchemy URL; StorageError (bad input) naming what is wrong."""
     url = resolve_url(storage)
     shown = display_url(url)
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StorageError(f"storage URL {shown!r} is not a database URL "
-                           "(a file path, sqlite:///FILE or postgresql://...)") from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        port = parsed.port  # a port that is no number fails here
+    except (ArgumentError, ValueError) as exc:
+        raise StorageError(f"storage URL {shown!r} is not a database URL ({first_line(exc)}); "
+                           "give a file path, sqlite:///FILE or postgresql://USER@HOST/DB"
+                           ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
         raise StorageError(f"storage {shown!r}: only SQLite and PostgreSQL are supported")
+    if port is not None and not 0 < port < 65536:
+        raise StorageError(f"storage {shown!r}: port {port} is not a TCP port (1-65535)")
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:") and not allow_memory:
+        raise StorageError(f"storage {shown!r} is an in-memory database, gone when the command "
+                           "ends (and invisible to the agents); give a file: a path or "
+                           "sqlite:///FILE")
+    return parsed
+
+
+def open_engine(storage: str | None, *, create: bool = True, read_only: bool = False,
+                allow_memory: bool = False) -> Engine:
+    """An engine on the storage, its schema created, upgraded or checked.
+
+    ``create``: make the database if there is none. ``read_only``: never write (no schema
+    change, no journal mode; a file that cannot be written is opened read-only or immutable).
+    StorageError when the storage is unusable; StorageUnavailable when it does not answer.
+    """
+    parsed = parse_url(storage, allow_memory=allow_memory)
+    shown = display_url(parsed.render_as_string(hide_password=False))
     if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(parsed, create)
+        engine = _sqlite_engine(parsed, create=create and not read_only, read_only=read_only)
     else:
         try:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+            engine = create_engine(parsed, pool_pre_ping=True, pool_size=2, max_overflow=4,
+                                   connect_args={"connect_timeout": 10},
+                                   hide_parameters=True)
         except (SQLAlchemyError, ImportError) as exc:
-            raise StorageError(f"cannot open storage {shown}: {_first_line(exc)}") from None
-    _check_schema(engine, shown, create)
+            raise StorageError(f"cannot open storage {shown}: {first_line(exc)}") from None
+        if read_only:
+            @event.listens_for(engine, "connect")
+            def _read_only_session(dbapi_connection, _record):
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                dbapi_connection.commit()
+    retrying = Retrying(min(OPEN_RETRY_S, retry_window_s(OPEN_RETRY_S)), shown,
+                        notify=lambda _message: None)  # one line in the end, if it fails
+    try:
+        retrying(lambda: _check_schema(engine, shown, create=create and not read_only,
+                                       read_only=read_only))
+    except StorageUnavailable as exc:
+        engine.dispose()
+        raise StorageUnavailable(str(exc).replace(f"storage {shown} did not answer",
+                                                  f"cannot reach storage {shown}: no answer")
+                                 ) from None
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
-def _sqlite_engine(parsed, create: bool) -> Engine:
+def _sqlite_engine(parsed: URL, *, create: bool, read_only: bool) -> Engine:
     database = parsed.database
-    if database and database != ":memory:":
-        path = Path(database)
-        if path.is_dir():
-            raise StorageError(f"storage {database} is a directory, not a database file")
-        if not path.exists():
-            if not create:
-                raise StorageError(f"no sweeper database at {database}; create a sweep first "
-                                   "(sweeper create FILE) or point --storage at one")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(f"cannot create {path.parent}: {exc.strerror}") from None
+    memory = database in (None, "", ":memory:")
+    if not memory:
+        _check_sqlite_file(Path(database), create=create)
+    connect_args = {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+    url = parsed
+    if read_only and not memory:
+        url, connect_args["uri"] = _read_only_uri(Path(database)), True
     # Pooled connections hold no lock while idle (every transaction commits or rolls back);
     # an in-memory database keeps one connection, or it would vanish between transactions.
-    pool = {"poolclass": StaticPool} if database in (None, "", ":memory:") else {"pool_size": 2}
-    engine = create_engine(parsed, **pool,
-                           connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
+    pool = {"poolclass": StaticPool} if memory else {"pool_size": 2}
+    engine = create_engine(url, **pool, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -97,20 +144,65 @@ def _sqlite_engine(parsed, create: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        # WAL lets readers go on while one writer holds the lock (persistent once set).
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only = ON")
+        else:
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            # WAL lets readers go on while one writer holds the lock (persistent once set).
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate and not read_only else "BEGIN")
 
     return engine
 
 
-def _check_schema(engine: Engine, shown: str, create: bool) -> None:
+def _check_sqlite_file(path: Path, *, create: bool) -> None:
+    """The database file exists (or is made now, private); an existing empty file is refused."""
+    if path.is_dir():
+        raise StorageError(f"storage {path} is a directory, not a database file")
+    if path.exists():
+        if path.stat().st_size == 0 and not _made_by_us(path):
+            raise StorageError(f"storage {path} is an empty file, not a sweeper database; "
+                               "remove it or point --storage at another file")
+        return
+    if not create:
+        raise StorageError(f"no sweeper database at {path}; create a sweep first "
+                           "(sweeper create FILE) or point --storage at one")
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(descriptor)
+    except FileExistsError:  # another process made it just now: it is a database being made
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot create {path}: {exc.strerror}") from None
+    _MADE.add(str(path.resolve()))
+
+
+_MADE: set[str] = set()  # database files this process created (empty until the schema is in)
+
+
+def _made_by_us(path: Path) -> bool:
+    return str(path.resolve()) in _MADE
+
+
+def _read_only_uri(path: Path) -> str:
+    """A read-only SQLite URI: ``mode=ro`` where the folder can hold SQLite's shared-memory
+    file, else ``immutable=1`` (a read-only mount: nothing can change the file anyway)."""
+    quoted = urllib.parse.quote(str(path.resolve()))
+    writable_folder = os.access(path.parent, os.W_OK)
+    shm = path.with_name(path.name + "-shm")
+    if writable_folder or shm.exists():
+        return f"sqlite:///file:{quoted}?mode=ro&uri=true"
+    return f"sqlite:///file:{quoted}?immutable=1&uri=true"
+
+
+def _check_schema(engine: Engine, shown: str, *, create: bool, read_only: bool) -> None:
     try:
         with engine.connect() as conn:
             names = set(inspect(conn).get_table_names())
@@ -119,11 +211,16 @@ def _check_schema(engine: Engine, shown: str, create: bool) -> None:
                 if rows.get("app") != t.APP:
                     raise StorageError(f"{shown} is not a sweeper database")
                 version = int(rows.get("schema_version", "0"))
-                if version != t.SCHEMA_VERSION:
-                    raise StorageError(
-                        f"{shown} holds sweeper schema version {version}; this sweeper reads "
-                        f"version {t.SCHEMA_VERSION} (use a matching sweeper, or a new storage)")
-                return
+                if version == t.SCHEMA_VERSION:
+                    return
+                if version in t.MIGRATIONS and not read_only:
+                    conn.rollback()
+                    _upgrade(engine, version)
+                    return
+                hint = (" (a command that writes, such as `sweeper agent`, upgrades it)"
+                        if version in t.MIGRATIONS else " (use a matching sweeper, or a new storage)")
+                raise StorageError(f"{shown} holds sweeper schema version {version}; this "
+                                   f"sweeper reads version {t.SCHEMA_VERSION}{hint}")
             ours = {table.name for table in t.metadata.sorted_tables}
             if names - ours:
                 raise StorageError(f"{shown} is not a sweeper database (it holds other tables: "
@@ -134,7 +231,9 @@ def _check_schema(engine: Engine, shown: str, create: bool) -> None:
     except StorageError:
         raise
     except (OperationalError, DatabaseError) as exc:
-        raise StorageError(f"cannot open storage {shown}: {_first_line(exc)}") from None
+        if is_passing(exc):
+            raise
+        raise StorageError(f"cannot open storage {shown}: {first_line(exc)}") from None
 
 
 def _create(engine: Engine) -> None:
@@ -147,6 +246,16 @@ def _create(engine: Engine) -> None:
                                             "value": str(t.SCHEMA_VERSION)}])
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _upgrade(engine: Engine, version: int) -> None:
+    """Bring an older schema to the current one, in one transaction."""
+    with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        current = conn.execute(select(t.meta.c.value).where(t.meta.c.key == "schema_version")
+                               ).scalar_one()
+        if int(current) != version:  # another process upgraded it meanwhile
+            return
+        for step in range(version, t.SCHEMA_VERSION):
+            for statement in t.MIGRATIONS[step]:
+                conn.execute(text(statement))
+        t.metadata.create_all(conn, checkfirst=True)  # tables the new version adds
+        conn.execute(t.meta.update().where(t.meta.c.key == "schema_version")
+                     .values(value=str(t.SCHEMA_VERSION)))

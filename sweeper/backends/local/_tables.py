@@ -1,4 +1,5 @@
-"""The local backend's records, in W&B's own model: sweeps, agents, runs, and each run's history."""
+"""The local backend's records, in W&B's own model: sweeps, agents, runs (with each attempt of a
+run), and each run's history."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APP = "sweeper"
 
 metadata = MetaData()
@@ -37,8 +38,8 @@ sweeps = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("runs_total", Integer, nullable=False, default=0),
-    Column("best_value", Float),
-    Column("best_run", String(200)),
+    # How often a run that crashed or was preempted goes back in the queue (0: never).
+    Column("max_resumes", Integer, nullable=False, default=2),
 )
 
 agents = Table(
@@ -65,20 +66,39 @@ runs = Table(
     Column("device", String(255)),
     Column("created_at", Float, nullable=False),
     Column("started_at", Float),
-    Column("heartbeat_at", Float),
+    Column("heartbeat_at", Float),  # the last time the run's agent saw it alive
     Column("finished_at", Float),
     Column("exit_code", Integer),
+    # W&B's summary: the last logged value of each key, or what the program set at its end.
     Column("summary", JSON),
-    # The sweep metric, kept apart so that the controller never reads the full history.
+    # The sweep metric by step, kept apart so that hyperband never reads the full history.
     Column("metric_history", JSON, nullable=False),
-    Column("metric_last", Float),
+    # The run's one value of the sweep metric (see sweeper.run_value), and its best logged one.
+    Column("metric_value", Float),
     Column("metric_best", Float),
     Column("steps", Integer, nullable=False, default=0),
     Column("stop_requested", Boolean, nullable=False, default=False),
     Column("stop_reason", Text),
     Column("log_path", Text),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("output_at", Float),  # the last time the run printed or logged anything
     Index("ix_sweeper_runs_sweep", "sweep_id", "number", unique=True),
     Index("ix_sweeper_runs_state", "sweep_id", "state"),
+)
+
+attempts = Table(
+    "sweeper_attempts", metadata,
+    Column("run_id", String(16), ForeignKey("sweeper_runs.id"), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("agent_id", String(16)),
+    Column("host", String(255)),
+    Column("device", String(255)),
+    Column("started_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("state", String(16)),
+    Column("reason", Text),
+    Column("steps_at_start", Integer, nullable=False, default=0),
+    Column("first_step", Integer),  # where its first logged row landed in the run's history
 )
 
 history = Table(
@@ -87,3 +107,13 @@ history = Table(
     Column("step", Integer, primary_key=True),
     Column("data", JSON, nullable=False),
 )
+
+# Upgrading a version-1 database in place: what version 2 adds.
+MIGRATIONS = {
+    1: [
+        "ALTER TABLE sweeper_sweeps ADD COLUMN max_resumes INTEGER NOT NULL DEFAULT 2",
+        "ALTER TABLE sweeper_runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE sweeper_runs ADD COLUMN output_at FLOAT",
+        "ALTER TABLE sweeper_runs RENAME COLUMN metric_last TO metric_value",
+    ],
+}

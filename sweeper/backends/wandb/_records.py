@@ -6,7 +6,7 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from ...controller import flatten
+from ...run_value import summary_value
 from .._base import RunInfo, SweepInfo
 
 # W&B sweep states as sweeper names them (the local backend's names, W&B's meaning).
@@ -47,18 +47,18 @@ def _number(value: Any) -> float | None:
 def run_info(run: Any, sweep: SweepInfo, number: int,
              history: list[dict] | None = None) -> RunInfo:
     """A public-API run as a RunInfo: params are the sweep's parameters out of the run's config,
-    the metric is read from the summary (as W&B's controller does) or, with history, its best."""
+    the metric's value is read from the summary, as W&B's controller does (with history, the
+    best logged value is kept too)."""
     raw = dict(run.summary_metrics or {})
     summary = {k: v for k, v in raw.items() if not k.startswith("_")}
     metric = (sweep.config.get("metric") or {})
     name = metric.get("name")
-    last = _number(flatten(summary).get(name)) if name else None
-    best = last
+    value = summary_value(summary, name, metric.get("goal", "minimize"))
+    best = value
     if history is not None and name:
         values = [v for v in (_number(row.get(name)) for row in history) if v is not None]
         if values:
             best = max(values) if metric.get("goal") == "maximize" else min(values)
-            last = values[-1] if last is None else last
     params = {k: v for k, v in (run.config or {}).items()
               if k in (sweep.config.get("parameters") or {})}
     created = epoch(getattr(run, "created_at", None))
@@ -69,6 +69,6 @@ def run_info(run: Any, sweep: SweepInfo, number: int,
                    started_at=created,
                    finished_at=created + runtime if created is not None and runtime else None,
                    heartbeat_at=epoch(getattr(run, "heartbeat_at", None)), summary=summary,
-                   metric_last=last, metric_best=best,
+                   metric_value=value, metric_best=best,
                    steps=int(step) + 1 if step is not None else len(history or ()),
                    log_path=getattr(run, "url", None), history=history)

@@ -1,0 +1,176 @@
+"""Handing out runs: the next run of a sweep for an agent, in one transaction under the sweep's
+lock, and the reaping of runs whose agent died (requeued while they have resumes left).
+
+Requeued runs are handed out before any new configuration is drawn: they keep their id, name,
+parameters and place in run_cap, and start a new attempt.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from ... import controller
+from .._base import Assignment, NoRun
+from . import _tables as t
+from ._reads import AGENT_LOST, stale_agents
+
+
+def reap(conn: Connection, sweep_id: str, max_resumes: int, now: float, timeout: float) -> None:
+    """Runs whose agent stopped heartbeating (or ended without finishing them) end crashed, and
+    go back in the queue while they have resumes left. Only writers reap."""
+    deadline = now - timeout
+    lost = stale_agents(sweep_id, deadline)
+    for run_id, attempt in conn.execute(select(t.runs.c.id, t.runs.c.attempt).where(
+            t.runs.c.sweep_id == sweep_id, t.runs.c.state == "running",
+            t.runs.c.agent_id.in_(lost))).all():
+        end_attempt(conn, run_id, attempt, "crashed", AGENT_LOST, max_resumes, now)
+    conn.execute(update(t.agents).where(
+        t.agents.c.sweep_id == sweep_id, t.agents.c.state == "running",
+        t.agents.c.heartbeat_at < deadline).values(state="lost"))
+
+
+def end_attempt(conn: Connection, run_id: str, attempt: int, state: str, reason: str,
+                max_resumes: int, now: float, requeue: bool = True) -> str:
+    """Close the run's current attempt as ``state``; requeue the run (state ``pending``) when
+    ``requeue`` and it has resumes left, else record ``state``. Returns the run's new state."""
+    conn.execute(update(t.attempts).where(t.attempts.c.run_id == run_id,
+                                          t.attempts.c.attempt == attempt)
+                 .values(ended_at=now, state=state, reason=reason))
+    if requeue and attempt <= max_resumes:
+        conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
+            state="pending", heartbeat_at=now,
+            stop_reason=f"{reason}; requeued (attempt {attempt} of {max_resumes + 1})"))
+        return "pending"
+    conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
+        state=state, finished_at=now, stop_reason=reason))
+    return state
+
+
+def reclaim(conn: Connection, run_id: str, agent_id: str) -> bool:
+    """A run reaped while its agent was cut off (a storage outage longer than the heartbeat
+    timeout) and not yet taken by another agent: its agent is back and the program still runs,
+    so the run is running again, in the same attempt."""
+    run = conn.execute(select(t.runs.c.state, t.runs.c.attempt, t.runs.c.agent_id)
+                       .where(t.runs.c.id == run_id)).first()
+    if run is None or run.agent_id != agent_id or run.state not in ("pending", "crashed"):
+        return False
+    conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
+        state="running", stop_reason=None, finished_at=None))
+    conn.execute(update(t.attempts).where(t.attempts.c.run_id == run_id,
+                                          t.attempts.c.attempt == run.attempt)
+                 .values(ended_at=None, state=None, reason=None))
+    return True
+
+
+def _resumable(sweep) -> bool:
+    """Whether requeued runs may still start: the sweep runs, or it finished only because it
+    handed out its last new run (run_cap reached, grid exhausted)."""
+    if sweep["state"] == "running":
+        return True
+    reason = sweep["state_reason"] or ""
+    return sweep["state"] == "finished" and reason.startswith(("run_cap", "grid exhausted"))
+
+
+def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: float,
+             controller_runs, new_id) -> Assignment | NoRun:
+    """The next run for ``agent_id``: a requeued run first, else a new draw of the controller.
+    ``sweep`` is the locked sweep row."""
+    sweep_id = sweep["id"]
+    if sweep["state"] == "paused":
+        return NoRun("sweep is paused", wait=True)
+    if _resumable(sweep):
+        pending = conn.execute(select(t.runs.c.id, t.runs.c.name, t.runs.c.params,
+                                      t.runs.c.number, t.runs.c.attempt, t.runs.c.steps)
+                               .where(t.runs.c.sweep_id == sweep_id, t.runs.c.state == "pending")
+                               .order_by(t.runs.c.number).limit(1)).first()
+        if pending is not None:
+            attempt = pending.attempt + 1
+            conn.execute(update(t.runs).where(t.runs.c.id == pending.id).values(
+                state="running", agent_id=agent_id, device=device, heartbeat_at=now,
+                attempt=attempt, stop_requested=False, stop_reason=None, finished_at=None,
+                exit_code=None))
+            _begin_attempt(conn, pending.id, attempt, agent_id, device, now, pending.steps)
+            return Assignment(run_id=pending.id, name=pending.name, params=pending.params,
+                              number=pending.number, attempt=attempt)
+    if sweep["state"] != "running":
+        return NoRun(f"sweep is {sweep['state']}"
+                     + (f" ({sweep['state_reason']})" if sweep["state_reason"] else ""))
+    config = sweep["config"]
+    cap = config.get("run_cap")
+    if cap is not None and sweep["runs_total"] >= cap:
+        finish_sweep(conn, sweep_id, f"run_cap {cap} reached", now)
+        return NoRun(f"sweep is finished (run_cap {cap} reached)")
+    method = config["method"]
+    runs = [] if method == "random" else controller_runs(conn, sweep_id,
+                                                         with_metric=method != "grid")
+    params = controller.suggest(config, runs, seed_key=sweep_id)
+    if params is None:
+        finish_sweep(conn, sweep_id, "grid exhausted", now)
+        return NoRun("sweep is finished (grid exhausted)")
+    number = sweep["runs_total"] + 1
+    run_id = new_id()
+    name = f"{sweep['name']}-{number}"
+    conn.execute(insert(t.runs).values(
+        id=run_id, sweep_id=sweep_id, number=number, name=name, params=params,
+        state="running", agent_id=agent_id, device=device, created_at=now, started_at=now,
+        heartbeat_at=now, output_at=now, metric_history=[], steps=0, stop_requested=False,
+        summary={}, attempt=1))
+    _begin_attempt(conn, run_id, 1, agent_id, device, now, 0)
+    conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id).values(
+        runs_total=number, updated_at=now))
+    if cap is not None and number >= cap:  # as on W&B: the sweep is done handing out runs
+        finish_sweep(conn, sweep_id, f"run_cap {cap} reached", now)
+    return Assignment(run_id=run_id, name=name, params=params, number=number)
+
+
+def _begin_attempt(conn: Connection, run_id: str, attempt: int, agent_id: str,
+                   device: str | None, now: float, steps: int) -> None:
+    host = conn.execute(select(t.agents.c.host).where(t.agents.c.id == agent_id)).scalar()
+    conn.execute(insert(t.attempts).values(
+        run_id=run_id, attempt=attempt, agent_id=agent_id, host=host or socket.gethostname(),
+        device=device, started_at=now, steps_at_start=steps))
+
+
+def finish_sweep(conn: Connection, sweep_id: str, reason: str, now: float) -> None:
+    conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id,
+                                        t.sweeps.c.state == "running").values(
+        state="finished", state_reason=reason, updated_at=now))
+
+
+class ControllerRuns:
+    """The runs as the controller needs them, with the ones that no longer change kept.
+
+    Each call reads every run's state and attempt, and the full rows only of runs that are new
+    or changed since the last call of this process.
+    """
+
+    def __init__(self):
+        self._cache: dict[tuple[str, bool], dict[str, tuple[Any, controller.ControllerRun]]] = {}
+
+    def __call__(self, conn: Connection, sweep_id: str, with_metric: bool = True
+                 ) -> list[controller.ControllerRun]:
+        states = conn.execute(select(t.runs.c.id, t.runs.c.state, t.runs.c.attempt)
+                              .where(t.runs.c.sweep_id == sweep_id)
+                              .order_by(t.runs.c.number)).all()
+        cache = self._cache.setdefault((sweep_id, with_metric), {})
+        fresh = [run_id for run_id, state, attempt in states
+                 if run_id not in cache or cache[run_id][0] != (state, attempt)]
+        loaded: dict[str, controller.ControllerRun] = {}
+        columns = [t.runs.c.id, t.runs.c.name, t.runs.c.params, t.runs.c.state,
+                   t.runs.c.attempt]
+        if with_metric:
+            columns += [t.runs.c.metric_history, t.runs.c.metric_value]
+        for start in range(0, len(fresh), 500):
+            chunk = fresh[start:start + 500]
+            for r in conn.execute(select(*columns).where(t.runs.c.id.in_(chunk))):
+                run = controller.ControllerRun(
+                    name=r[1], params=r[2], state=r[3],
+                    metric_history=(r[5] or []) if with_metric else [],
+                    metric_summary=r[6] if with_metric else None)
+                loaded[r[0]] = run
+                if run.state in controller.TERMINAL:
+                    cache[r[0]] = ((r[3], r[4]), run)
+        return [loaded.get(run_id) or cache[run_id][1] for run_id, _, _ in states]
