@@ -30,18 +30,23 @@ BUILTIN_TRAINER = PACKAGE / "_programs" / "train.py"
 
 @dataclass
 class RunFiles:
-    """The files of one run under ``.sweeper/runs/SWEEP/RUN/`` (private: 0700, files 0600)."""
+    """The files of one run under ``.sweeper/runs/SWEEP/RUN/`` (private: 0700, files 0600).
+
+    Each attempt of the run writes its metrics to a file of its own (``metrics.jsonl``, then
+    ``metrics.2.jsonl``, ...), so that a resumed run can find what an earlier attempt wrote.
+    """
 
     folder: Path
+    attempt: int = 1
 
     @classmethod
-    def under(cls, runs_dir: Path, run_name: str, run_id: str) -> RunFiles:
+    def under(cls, runs_dir: Path, run_name: str, run_id: str, attempt: int = 1) -> RunFiles:
         """The run's folder in ``runs_dir``, named after the run but never outside it."""
         safe = re.sub(r"[^\w.+@-]+", "_", run_name).strip("._") or run_id
         folder = runs_dir / safe
         if folder.resolve().parent != runs_dir.resolve():
             folder = runs_dir / run_id
-        return cls(folder)
+        return cls(folder, attempt)
 
     @property
     def params_yaml(self) -> Path:
@@ -53,7 +58,10 @@ class RunFiles:
 
     @property
     def metrics(self) -> Path:
-        return self.folder / "metrics.jsonl"
+        return self.metrics_of(self.attempt)
+
+    def metrics_of(self, attempt: int) -> Path:
+        return self.folder / ("metrics.jsonl" if attempt == 1 else f"metrics.{attempt}.jsonl")
 
     @property
     def log(self) -> Path:

@@ -42,7 +42,7 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
                     time.sleep(1.0)
                     continue
                 break
-            files = _command.RunFiles.under(runs_dir, nxt.name, nxt.run_id)
+            files = _command.RunFiles.under(runs_dir, nxt.name, nxt.run_id, nxt.attempt)
             _command.write_params(files, nxt.params)
             env = _command.run_env(saved_env, run_id=nxt.run_id, run_name=nxt.name,
                                    sweep_id=sweep.id, sweep_name=sweep.name,

@@ -24,6 +24,7 @@ from ..progress import fmt, silent_after_s, swept_params_text
 from ..run_value import summary_value
 from . import _command
 from ._execute import INTERRUPTED, PREEMPTED, Activity, Outcome, Stops, execute
+from ._metrics import MetricsTail
 
 log = logging.getLogger("sweeper.agent")
 
@@ -145,9 +146,11 @@ class Agent:
         return report
 
     def _run_one(self, run: Assignment, program: str, metric: str | None) -> Outcome:
-        files = _command.RunFiles.under(self.runs_dir, run.name, run.run_id)
+        files = _command.RunFiles.under(self.runs_dir, run.name, run.run_id, run.attempt)
         resumed = f" (attempt {run.attempt}, resuming)" if run.resumed else ""
         self.echo(f"run {run.name} started{resumed}: {swept_params_text(self.sweep, run.params)}")
+        if run.resumed:
+            self._hand_in_leftovers(run, files)
         started = time.monotonic()
         try:
             _command.write_params(files, run.params)
@@ -175,6 +178,20 @@ class Agent:
                                 attempt=run.attempt, requeue=outcome.requeue)
         self._say_end(run, outcome, metric, files, time.monotonic() - started)
         return outcome
+
+    def _hand_in_leftovers(self, run: Assignment, files: _command.RunFiles) -> None:
+        """Rows earlier attempts of the run wrote here but never reported (their agent died
+        between a row and its report): reported now, before the run goes on."""
+        reported = {a["attempt"]: a["rows_reported"] for a in self.backend.attempts(run.run_id)}
+        for attempt in range(1, run.attempt):
+            path = files.metrics_of(attempt)
+            if attempt not in reported or not path.exists():
+                continue
+            rows = MetricsTail(path).read()[reported[attempt]:]
+            if rows:
+                added = self.backend.report_leftovers(run.run_id, attempt, rows)
+                self.echo(f"run {run.name}: {added} rows of attempt {attempt} that its agent "
+                          "did not report are in the records now")
 
     def _say_end(self, run: Assignment, outcome: Outcome, metric: str | None,
                  files: _command.RunFiles, took: float) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import optuna
 import pandas as pd
-from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from ._frame import parameter_columns
 from ._rank import RANKED_STATES, SEED_PARAMS
@@ -24,6 +22,9 @@ def importance(df: pd.DataFrame, evaluator: str = "fanova", seed: int = 0) -> di
 
     ``evaluator``: ``fanova`` (functional ANOVA on a random forest) or ``ped-anova``.
     """
+    import optuna  # a second of imports that `results` and `status` never need
+    from optuna.distributions import CategoricalDistribution, FloatDistribution
+
     goal = df.attrs.get("sweep", {}).get("goal", "minimize")
     scored = df[df["state"].isin(RANKED_STATES) & df["metric_value"].notna()]
     params = [p for p in varied_parameters(scored) if p not in SEED_PARAMS]

@@ -27,7 +27,7 @@ def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
     """The sweep's runs: a ranked table of configurations, or every run as csv/json."""
     from .. import analysis
 
-    df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, create=False))
+    df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, read_only=True))
     info = df.attrs["sweep"]
     params = analysis.parameter_columns(df)
     if fmt == "json":
@@ -77,7 +77,7 @@ def plot(sweep_id: str, out: str, where: dict) -> None:
     """Write the sweep's plots (parallel coordinates, importance, metric by step, parameters)."""
     from .. import analysis
 
-    df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, create=False),
+    df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, read_only=True),
                        history=True)
     for path in analysis.plot(df, out):
         click.echo(str(path))
@@ -96,7 +96,7 @@ def promote(sweep_id: str, name: str | None, aliases: tuple[str, ...], run: str 
     from .. import analysis
 
     version = analysis.promote(sweep_id, name=name, aliases=aliases, run=run,
-                               backend=backend_for(where, sweep=sweep_id, create=False))
+                               backend=backend_for(where, sweep=sweep_id, read_only=True))
     verb = "registered" if version.created else "already registered as"
     click.echo(f"{verb} {version.name}:{version.version} (aliases: {', '.join(version.aliases)}) "
                f"from run {version.metadata.get('run')}")

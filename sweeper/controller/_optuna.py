@@ -42,11 +42,18 @@ def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[s
         elif d == "uniform":
             searchable[name] = FloatDistribution(lo, hi)
         elif d == "q_uniform":
+            # W&B draws round(uniform(min, max) / q) * q: the multiples of q from
+            # round(min / q) to round(max / q).
             q = spec.get("q", 1.0)
-            if all(float(x).is_integer() for x in (lo, hi, q)):
-                searchable[name] = IntDistribution(int(lo), int(hi), step=int(q))
+            first, last = round(lo / q), round(hi / q)
+            if last <= first:
+                constants[name] = first * q
+            elif float(q).is_integer():
+                searchable[name] = IntDistribution(int(first * q), int(last * q), step=int(q))
             else:
-                searchable[name] = FloatDistribution(lo, hi, step=q)
+                # rounded to 12 places: Optuna checks the range's divisibility in decimal
+                searchable[name] = FloatDistribution(round(first * q, 12), round(last * q, 12),
+                                                     step=q)
         elif d == "log_uniform_values":
             searchable[name] = FloatDistribution(lo, hi, log=True)
         elif d == "log_uniform":

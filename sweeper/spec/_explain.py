@@ -6,7 +6,6 @@ import math
 
 from . import _hyperband, _params
 from ._names import LOCAL_METHODS
-from ._validate import runs_builtin_trainer
 
 _METHOD_WORDS = {
     "grid": "grid: every combination, once each",
@@ -103,6 +102,8 @@ def explain(config: dict) -> list[str]:
         lines.append(f"early_terminate: hyperband (eta {et.get('eta', 3)}); runs are compared at "
                      f"metric iterations {shown} and a run below the top 1/{et.get('eta', 3)} "
                      "at an iteration is stopped")
+    from ._validate import runs_builtin_trainer
+
     program = config.get("program")
     if runs_builtin_trainer(config):
         named = "" if program else " (the sweep names no program)"

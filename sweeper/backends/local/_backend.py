@@ -268,7 +268,9 @@ class LocalBackend:
         def body(conn: Connection) -> Assignment | NoRun:
             sweep = self._lock_sweep(conn, sweep_id)
             now = time.time()  # after the lock: the wait for it is not the run's
-            _handout.reap(conn, sweep_id, sweep["max_resumes"], now, self.heartbeat_timeout)
+            _handout.alive(conn, agent_id, now)  # an agent asking for work is alive
+            _handout.reap(conn, sweep_id, sweep["max_resumes"], now, self.heartbeat_timeout,
+                          since=self.retrying.silence_reference(self.heartbeat_timeout))
             return _handout.next_run(conn, sweep, agent_id, device, now,
                                      self._controller_runs, new_id)
 
@@ -302,6 +304,17 @@ class LocalBackend:
                             attempt, requeue, time.time())
 
         self._write(body)
+
+    def report_leftovers(self, run_id: str, attempt: int, rows: list[dict[str, Any]]) -> int:
+        """Rows that ``attempt`` wrote but never reported (its agent died first); the agent of
+        the attempt that resumes the run hands them in before starting it."""
+        def body(conn: Connection) -> int:
+            run = _reports.run_row(conn, run_id, self.location)
+            sweep = self._lock_sweep(conn, run["sweep_id"])
+            run = _reports.run_row(conn, run_id, self.location)
+            return _reports.leftovers(conn, sweep, run, attempt, rows, time.time())
+
+        return self._write(body)
 
     def stop_reason(self, run_id: str, attempt: int | None = None) -> str | None:
         def body(conn: Connection) -> str | None:

@@ -12,16 +12,21 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ... import controller
+from ... import controller, spec
 from .._base import Assignment, NoRun
 from . import _tables as t
 from ._reads import AGENT_LOST, stale_agents
 
 
-def reap(conn: Connection, sweep_id: str, max_resumes: int, now: float, timeout: float) -> None:
+def reap(conn: Connection, sweep_id: str, max_resumes: int, now: float, timeout: float,
+         since: float) -> None:
     """Runs whose agent stopped heartbeating (or ended without finishing them) end crashed, and
-    go back in the queue while they have resumes left. Only writers reap."""
-    deadline = now - timeout
+    go back in the queue while they have resumes left. Only writers reap.
+
+    Silence is judged against ``since``, when this writer began to wait (for the lock, or for
+    the storage to come back): the heartbeats of other agents waited just as long.
+    """
+    deadline = since - timeout
     lost = stale_agents(sweep_id, deadline)
     for run_id, attempt in conn.execute(select(t.runs.c.id, t.runs.c.attempt).where(
             t.runs.c.sweep_id == sweep_id, t.runs.c.state == "running",
@@ -47,6 +52,13 @@ def end_attempt(conn: Connection, run_id: str, attempt: int, state: str, reason:
     conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(
         state=state, finished_at=now, stop_reason=reason))
     return state
+
+
+def alive(conn: Connection, agent_id: str | None, now: float) -> None:
+    """The agent spoke (asked for work, reported a run): as good as a heartbeat."""
+    if agent_id is not None:
+        conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(
+            heartbeat_at=now, state="running"))
 
 
 def reclaim(conn: Connection, run_id: str, agent_id: str) -> bool:
@@ -123,6 +135,8 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
         runs_total=number, updated_at=now))
     if cap is not None and number >= cap:  # as on W&B: the sweep is done handing out runs
         finish_sweep(conn, sweep_id, f"run_cap {cap} reached", now)
+    elif method == "grid" and number >= spec.grid_size(config):
+        finish_sweep(conn, sweep_id, "grid exhausted", now)
     return Assignment(run_id=run_id, name=name, params=params, number=number)
 
 

@@ -18,11 +18,11 @@ AGENT_LOST = "agent stopped heartbeating"
 
 
 def stale_agents(sweep_id: str, deadline: float):
-    """The agents of a sweep that can no longer be running anything (silent past the deadline,
-    or ended)."""
+    """The agents of a sweep that can no longer be running anything: silent since before the
+    deadline, or ended. (One once marked lost that heartbeats again is alive.)"""
     return select(t.agents.c.id).where(
         t.agents.c.sweep_id == sweep_id,
-        (t.agents.c.heartbeat_at < deadline) | (t.agents.c.state != "running"))
+        (t.agents.c.heartbeat_at < deadline) | (t.agents.c.state == "finished"))
 
 
 def sweep_info(conn: Connection, row, location: str, deadline: float) -> SweepInfo:
@@ -59,8 +59,10 @@ def run_infos(conn: Connection, sweep_id: str, deadline: float, history: bool = 
               ) -> list[RunInfo]:
     """The sweep's runs, oldest first; runs of silent agents shown as crashed."""
     columns = [c for c in t.runs.c if c.name != "metric_history"]  # hyperband's, not ours
-    rows = conn.execute(select(*columns).where(t.runs.c.sweep_id == sweep_id)
-                        .order_by(t.runs.c.number)).mappings().all()
+    names = [c.name for c in columns]
+    # Plain tuples: a mapping per row costs a third more at 10,000 runs.
+    rows = [dict(zip(names, row, strict=True)) for row in conn.execute(
+        select(*columns).where(t.runs.c.sweep_id == sweep_id).order_by(t.runs.c.number))]
     lost = set(conn.execute(stale_agents(sweep_id, deadline)).scalars())
     histories: dict[str, list[dict]] = {}
     if history:

@@ -20,7 +20,7 @@ from ... import controller
 from ...errors import BadInput
 from ...run_value import is_number, summary_value
 from . import _tables as t
-from ._handout import end_attempt, finish_sweep, reclaim
+from ._handout import alive, end_attempt, finish_sweep, reclaim
 
 STEP_KEYS = ("train/global_step", "trainer/global_step", "global_step", "_step")
 SUPERSEDED = "a later attempt of this run took over"
@@ -44,6 +44,7 @@ def log(conn: Connection, sweep, run, rows: list[dict], log_path: str | None,
     run_id = run["id"]
     if not current(run, attempt):
         return SUPERSEDED
+    alive(conn, run["agent_id"], now)
     if attempt is not None and reclaim(conn, run_id, run["agent_id"]):
         pass  # reaped while its agent was cut off from the storage: the agent is back
     elif run["state"] not in controller.ACTIVE:
@@ -66,6 +67,9 @@ def log(conn: Connection, sweep, run, rows: list[dict], log_path: str | None,
                 .values(first_step=steps))
         conn.execute(insert(t.history), [{"run_id": run_id, "step": steps + i, "data": row}
                                          for i, row in enumerate(rows)])
+        conn.execute(update(t.attempts).where(
+            t.attempts.c.run_id == run_id, t.attempts.c.attempt == run["attempt"])
+            .values(rows_reported=t.attempts.c.rows_reported + len(rows)))
         steps += len(rows)
         summary = dict(run["summary"] or {})
         for row in rows:
@@ -89,6 +93,38 @@ def log(conn: Connection, sweep, run, rows: list[dict], log_path: str | None,
                 stop_requested=True, stop_reason=reason))
             return reason
     return None
+
+
+def leftovers(conn: Connection, sweep, run, attempt: int, rows: list[dict], now: float) -> int:
+    """Rows an earlier attempt wrote but did not get to the records (its agent died between a
+    row and its report), reported now by the attempt that resumes the run, before it logs
+    anything. Returns how many were added."""
+    if not rows or attempt >= run["attempt"]:
+        return 0
+    reported = conn.execute(select(t.attempts.c.rows_reported).where(
+        t.attempts.c.run_id == run["id"], t.attempts.c.attempt == attempt)).scalar()
+    if reported is None:
+        return 0
+    rows = [jsonable(row) for row in rows]
+    metric = sweep["config"].get("metric") or {}
+    name, goal = metric.get("name"), metric.get("goal", "minimize")
+    steps = run["steps"]
+    conn.execute(insert(t.history), [{"run_id": run["id"], "step": steps + i, "data": row}
+                                     for i, row in enumerate(rows)])
+    conn.execute(update(t.attempts).where(t.attempts.c.run_id == run["id"],
+                                          t.attempts.c.attempt == attempt)
+                 .values(rows_reported=reported + len(rows)))
+    summary = dict(run["summary"] or {})
+    history = list(run["metric_history"] or [])
+    for row in rows:
+        summary.update({k: v for k, v in row.items() if not k.startswith("_")})
+        if name in row and is_number(row[name]):
+            history.append(row[name])
+    conn.execute(update(t.runs).where(t.runs.c.id == run["id"]).values(
+        steps=steps + len(rows), summary=summary, metric_history=history,
+        metric_value=summary_value(summary, name, goal),
+        metric_best=controller.best_value(history, goal)))
+    return len(rows)
 
 
 def finish(conn: Connection, sweep, run, state: str, summary: dict | None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -35,6 +36,9 @@ _PASSING = (
     "could not serialize access", "deadlock detected", "cannot connect now",
     "consuming input failed", "sending query failed", "lost synchronization",
 )
+
+
+SLOW_S = 1.0  # an operation that took longer waited for something (a lock): a gap
 
 
 class StorageUnavailable(SweeperError):
@@ -74,9 +78,30 @@ class Retrying:
         self.window_s = window_s
         self.where = where
         self.notify = notify or (lambda message: print(message, file=sys.stderr, flush=True))
+        self._local = threading.local()
+        self.last_gap: tuple[float, float] | None = None  # (began, ended) of the last wait
+
+    @property
+    def since(self) -> float:
+        """When the operation now running in this thread was first tried (before any wait for
+        a lock or an outage)."""
+        return getattr(self._local, "since", time.time())
+
+    def silence_reference(self, timeout: float) -> float:
+        """The time against which another agent's silence is judged: when this process began
+        to wait for the storage (a lock, an outage), if it waited in the last ``timeout``
+        seconds; the other agents' heartbeats waited just as long."""
+        reference = self.since
+        gap = self.last_gap
+        if gap is not None and gap[1] > time.time() - timeout:
+            reference = min(reference, gap[0])
+        return reference
 
     def __call__(self, operation: Callable[[], T], window_s: float | None = None) -> T:
+        """``operation()`` until it succeeds, fails for good, or the window runs out.
+        ``self.since`` (per thread) is the wall time of its first try."""
         window = self.window_s if window_s is None else window_s
+        self._local.since = time.time()
         deadline = None
         delay = 0.05
         told = False
@@ -101,6 +126,9 @@ class Retrying:
                 time.sleep(min(delay * (0.5 + random.random()), max(0.0, deadline - now)))
                 delay = min(delay * 2, 2.0)
                 continue
+            ended = time.time()
+            if deadline is not None or ended - self._local.since > SLOW_S:
+                self.last_gap = (self._local.since, ended)
             if told:
                 self.notify(f"sweeper: storage {self.where} answers again")
             return result

@@ -26,7 +26,14 @@ from . import _tables as t
 from ._retry import Retrying, StorageUnavailable, first_line, is_passing, retry_window_s
 
 DEFAULT_STORAGE = ".sweeper/sweeper.db"
-BUSY_TIMEOUT_S = 30
+BUSY_TIMEOUT_S = 30  # SQLite waits this long for another writer's lock, then the retry goes on
+
+
+def busy_timeout_s() -> float:
+    try:
+        return max(0.1, float(os.environ.get("SWEEPER_SQLITE_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S)))
+    except ValueError:
+        return BUSY_TIMEOUT_S
 OPEN_RETRY_S = 10.0  # a storage that does not answer when a command starts: fail soon
 
 
@@ -129,10 +136,11 @@ def _sqlite_engine(parsed: URL, *, create: bool, read_only: bool) -> Engine:
     memory = database in (None, "", ":memory:")
     if not memory:
         _check_sqlite_file(Path(database), create=create)
-    connect_args = {"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+    busy = busy_timeout_s()
+    connect_args = {"timeout": busy, "check_same_thread": False}
     url = parsed
     if read_only and not memory:
-        url, connect_args["uri"] = _read_only_uri(Path(database)), True
+        url, connect_args["uri"] = _read_only_uri(Path(database), busy), True
     # Pooled connections hold no lock while idle (every transaction commits or rolls back);
     # an in-memory database keeps one connection, or it would vanish between transactions.
     pool = {"poolclass": StaticPool} if memory else {"pool_size": 2}
@@ -142,7 +150,7 @@ def _sqlite_engine(parsed: URL, *, create: bool, read_only: bool) -> Engine:
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if read_only:
             cursor.execute("PRAGMA query_only = ON")
@@ -191,15 +199,23 @@ def _made_by_us(path: Path) -> bool:
     return str(path.resolve()) in _MADE
 
 
-def _read_only_uri(path: Path) -> str:
-    """A read-only SQLite URI: ``mode=ro`` where the folder can hold SQLite's shared-memory
-    file, else ``immutable=1`` (a read-only mount: nothing can change the file anyway)."""
+def _read_only_uri(path: Path, busy: float) -> str:
+    """A read-only SQLite URI: ``mode=ro`` where SQLite can open the file so (it needs its
+    shared-memory file next to a WAL database), else ``immutable=1``: a read-only mount or a
+    full disk, where nothing can change the file anyway."""
+    import sqlite3
+
     quoted = urllib.parse.quote(str(path.resolve()))
-    writable_folder = os.access(path.parent, os.W_OK)
-    shm = path.with_name(path.name + "-shm")
-    if writable_folder or shm.exists():
-        return f"sqlite:///file:{quoted}?mode=ro&uri=true"
-    return f"sqlite:///file:{quoted}?immutable=1&uri=true"
+    plain = f"file:{quoted}?mode=ro"
+    try:
+        probe = sqlite3.connect(plain, uri=True, timeout=busy)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            probe.close()
+        return f"sqlite:///{plain}&uri=true"
+    except sqlite3.OperationalError:
+        return f"sqlite:///file:{quoted}?immutable=1&uri=true"
 
 
 def _check_schema(engine: Engine, shown: str, *, create: bool, read_only: bool) -> None:

@@ -99,6 +99,7 @@ attempts = Table(
     Column("reason", Text),
     Column("steps_at_start", Integer, nullable=False, default=0),
     Column("first_step", Integer),  # where its first logged row landed in the run's history
+    Column("rows_reported", Integer, nullable=False, default=0),  # rows it got to the records
 )
 
 history = Table(
