@@ -132,12 +132,24 @@ def test_explain_names_every_parameter_and_hyperband_iterations(run_cli):
     assert "run_cap: 24 runs" in result.out
 
 
-def test_hyperband_bands_come_from_the_engine():
+def _engine_bands(config: dict) -> list[int]:
+    probe = sweeps.SweepRun(name="probe", state=sweeps.RunState.running,
+                            sampledHistory=[{config["metric"]["name"]: 0.0}])
+    sweeps.stop_runs(config, [probe])
+    return list(probe.early_terminate_info["bands"])
+
+
+@pytest.mark.parametrize("early_terminate", [
+    {"type": "hyperband", "max_iter": 27, "s": 3, "eta": 3},
+    {"type": "hyperband", "min_iter": 2, "eta": 2},
+    {"type": "hyperband", "min_iter": 3},
+    {"type": "hyperband", "max_iter": 100, "s": 5, "eta": 2.5},
+])
+def test_hyperband_bands_are_the_engines(early_terminate):
     config = spec.validate({"method": "random", "metric": {"name": "loss"},
-                            "early_terminate": {"type": "hyperband", "max_iter": 27, "s": 3,
-                                                "eta": 3},
+                            "early_terminate": early_terminate,
                             "parameters": {"learning_rate": {"min": 1e-5, "max": 1e-3}}})
-    assert spec.hyperband_bands(config) == [1, 3, 9]
+    assert spec.hyperband_bands(config) == _engine_bands(config)
 
 
 def test_normalise_keeps_nested_groups_that_the_engine_drops():
@@ -189,3 +201,75 @@ def test_catalogue_covers_the_documented_args():
                   if line.startswith("| ") and not line.startswith("| arg")
                   and not line.startswith("|---")}
     assert documented == set(task_args.ARGS)
+
+
+def test_a_mis_indented_file_reports_every_problem(run_cli, tmp_path):
+    path = tmp_path / "mis.yaml"
+    path.write_text("program: train.py\nmethod: grid\nparameters:\n  learning_rate:\n"
+                    "  values: [1, 2]\n  batch_size:\n    valus: [1]\n")
+    done = run_cli("validate", path)
+    assert done.code == 2
+    assert done.err.splitlines() == [
+        f"{path}: parameters.learning_rate: has nothing under it (are the lines below it "
+        "indented under it?); give value, values, or a distribution with its bounds",
+        f"{path}: parameters.values: must be a mapping such as {{value: x}}, {{values: [...]}} "
+        "or {distribution: uniform, min: a, max: b}",
+        f"{path}: parameters.batch_size.valus: unknown key; did you mean values?"]
+    explained = run_cli("explain", path)
+    assert explained.code == 2 and len(explained.err.splitlines()) == 3  # one per line
+
+
+def test_keys_get_did_you_mean_and_launch_keys_one_line(run_cli, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("program: t.py\nmethod: random\nRUN: 3\nMetric: {name: x}\njob: me/job:v1\n"
+                    "scheduler: {job: sweep-job}\nparameters:\n  x: {values: [1]}\n")
+    lines = run_cli("validate", path).err.splitlines()
+    assert f"{path}: RUN: unknown key; did you mean run_cap?" in lines
+    assert f"{path}: Metric: unknown key; did you mean metric?" in lines
+    (launch,) = [line for line in lines if "Launch" in line]
+    assert launch.startswith(f"{path}: job, scheduler: W&B Launch sweep keys: sweeper does not "
+                             "run Launch sweeps")
+
+
+def test_hyperband_with_both_iterations_warns_which_one_is_ignored(run_cli, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("program: t.py\nmethod: random\nmetric: {name: loss}\n"
+                    "early_terminate: {type: hyperband, min_iter: 3, max_iter: 27, s: 2}\n"
+                    "parameters:\n  x: {min: 0.0, max: 1.0}\n")
+    done = run_cli("validate", path)
+    assert done.code == 0
+    assert (f"{path}: early_terminate.min_iter: warning: ignored: with max_iter and s, W&B's "
+            "hyperband engine computes the brackets from max_iter and s alone") in done.err
+    assert spec.hyperband_bands(spec.load(path)) == _engine_bands(spec.load(path)) == [3, 9]
+
+
+def test_explain_says_one_combination(run_cli, tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("program: t.py\nmethod: grid\nparameters:\n  x: {value: 1}\n")
+    assert "grid size: 1 combination\n" in run_cli("explain", path).out
+
+
+def test_our_parameter_rule_is_the_engines(tmp_path):
+    """spec reads W&B's schema without importing the engine; its rule for each parameter's
+    distribution must stay the engine's own."""
+    from sweeps.config.schema import fill_parameter
+
+    from sweeper.spec import _schema
+
+    shapes = [{"value": 1}, {"values": [1, 2]}, {"min": 0, "max": 3}, {"min": 0.0, "max": 1.0},
+              {"min": 0, "max": 1.5}, {"distribution": "log_uniform_values", "min": 1e-5,
+                                       "max": 1e-2},
+              {"distribution": "q_uniform", "min": 0, "max": 1, "q": 0.1},
+              {"distribution": "normal", "mu": 0, "sigma": 2}, {"distribution": "normal"},
+              {"distribution": "beta", "a": 2, "b": 3}, {"distribution": "q_log_uniform",
+                                                          "min": 0, "max": 3},
+              {"values": [1, 2], "probabilities": [0.4, 0.6]}, {"min": 3, "max": 1},
+              {"distribution": "int_uniform", "min": 1.5, "max": 3}, {"parameters": {}},
+              {"distribution": "inv_log_uniform_values", "min": 0.1, "max": 1}]
+    for shape in shapes:
+        try:
+            theirs = fill_parameter("p", shape)
+        except ValueError:
+            theirs = None
+        ours = _schema.fill_parameter(shape)
+        assert ours == theirs, shape

@@ -257,6 +257,9 @@ def _describe(error, base: str = "") -> Problem:
 # --- one parameter ---------------------------------------------------------------------------
 
 def _parameter_problems(path: str, name: str, spec: Any, method: Any) -> tuple[list[Problem], list[Problem]]:
+    if spec is None:
+        return [(path, "has nothing under it (are the lines below it indented under it?); "
+                       "give value, values, or a distribution with its bounds")], []
     if not isinstance(spec, dict):
         return [(path, "must be a mapping such as {value: x}, {values: [...]} or "
                        "{distribution: uniform, min: a, max: b}")], []
@@ -324,6 +327,12 @@ def _diagnose(path: str, spec: dict) -> Problem:
             return f"{path}.{extra[0]}", "unknown key for a min/max parameter (give a distribution?)"
         return path, "min and max must be both whole numbers (int_uniform) or numbers (uniform)"
     else:
+        known = ("value", "values", "distribution", "min", "max", "q", "mu", "sigma", "a",
+                 "b", "probabilities", "parameters")
+        for key in spec:
+            guess = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            if guess:
+                return f"{path}.{key}", f"unknown key; did you mean {guess[0]}?"
         return path, "give value, values, or a distribution with its bounds"
     import jsonschema
 
