@@ -36,6 +36,7 @@ class Version:
     aliases: list[str]
     metadata: dict
     created: bool  # False when the same checkpoint was already a version
+    note: str = ""  # why an alias did not move, for people
 
 
 def checksum(folder: Path) -> str:
@@ -80,13 +81,14 @@ def _versions(model_dir: Path) -> list[Path]:
 
 
 def promote(checkpoint: str | os.PathLike, name: str, aliases: list[str] | tuple = (),
-            metadata: dict[str, Any] | None = None, registry: str | None = None) -> Version:
+            metadata: dict[str, Any] | None = None, registry: str | None = None,
+            best: bool = True) -> Version:
     """Make ``checkpoint`` a new version of ``name`` (or find it already there) and point
-    ``latest``, ``best`` and ``aliases`` at it."""
+    ``latest``, ``aliases`` and, with ``best``, ``best`` at it."""
     source = Path(checkpoint)
     if not source.is_dir() or not any(source.iterdir()):
         raise BadInput(f"checkpoint {str(checkpoint)!r}: no such folder, or empty")
-    if not name or "/" in name or ":" in name:
+    if not name or "/" in name or ":" in name or name.strip(".") == "" or "\\" in name:
         raise BadInput(f"registry name {name!r}: use letters, digits, - and _")
     model_dir = root(registry) / name
     digest = checksum(source)
@@ -107,11 +109,20 @@ def promote(checkpoint: str | os.PathLike, name: str, aliases: list[str] | tuple
         else:
             target, meta, created = existing, json.loads((existing / META).read_text()), False
         table = _aliases(model_dir)
-        for alias in ("latest", "best", *aliases):
+        for alias in ("latest", *(["best"] if best else []), *aliases):
             table[alias] = target.name
         _write_aliases(model_dir, table)
         names = sorted(a for a, v in table.items() if v == target.name)
     return Version(name, target.name, target, names, meta, created)
+
+
+def aliased(name: str, alias: str, registry: str | None = None) -> dict | None:
+    """The metadata of the version of ``name`` that ``alias`` points at, or None."""
+    model_dir = root(registry) / name
+    version = _aliases(model_dir).get(alias) if model_dir.is_dir() else None
+    if version is None or not (model_dir / version / META).is_file():
+        return None
+    return {**json.loads((model_dir / version / META).read_text()), "version": version}
 
 
 def load(reference: str, registry: str | None = None) -> Path:

@@ -149,7 +149,20 @@ _TABLE: list[TaskArg] = [
     TaskArg("weight_decay", FLOAT, 0, "L2 weight decay", minimum=0),
 ]
 
-ARGS: dict[str, TaskArg] = {arg.name: arg for arg in _TABLE}
+# Beyond the global list: checkpoint keeping and resuming (sweeper's own, and HF's
+# save_total_limit with its TrainingArguments meaning).
+_CHECKPOINTS: list[TaskArg] = [
+    TaskArg("save_total_limit", INT, 1, "checkpoints kept while a run trains (HF's meaning; "
+            "null keeps all)", minimum=1, nullable=True),
+    TaskArg("keep_checkpoints", BOOL, False, "keep the training checkpoints (optimizer state "
+            "included) once a run has finished; by default only best_model_dir stays"),
+    TaskArg("resume_from_checkpoint", STR, None, "a checkpoint folder to start from, or "
+            "'latest'; a run the agent resumes starts from its newest complete checkpoint",
+            nullable=True),
+]
+
+GLOBAL_ARGS: dict[str, TaskArg] = {arg.name: arg for arg in _TABLE}
+ARGS: dict[str, TaskArg] = {arg.name: arg for arg in [*_TABLE, *_CHECKPOINTS]}
 
 # What the ready agent entrypoint (agents/train.py) reads besides the task args: which task,
 # which model, which data. A sweep may set these too (as constants, or swept).

@@ -79,10 +79,35 @@ def test_promote_registers_versions_with_aliases_and_no_duplicates(sweep):
     assert other.version == "v2"
     assert registry.load("clf:production").name == "v1"
     assert registry.load("clf:latest").name == "v2" == registry.load("clf").name
+    # an explicit, worse run does not take `best`; asked for, it does
+    assert registry.load("clf:best").name == "v1" and "best stays" in other.note
+    assert set(other.aliases) == {"latest", "staging"}
+    forced = analysis.promote(sweep_id, name="clf", run="s-5", aliases=("best",),
+                              backend=backend)
+    assert registry.load("clf:best").name == "v2" and "best" in forced.aliases
     assert (registry.load("clf:production") / "model.bin").read_bytes() == b"(0.2, 2)"
     meta = registry.show("clf")
     assert [m["version"] for m in meta] == ["v1", "v2"]
     assert meta[0]["checksum"] == registry.checksum(registry.load("clf:v1"))
+
+
+def test_promote_moves_best_only_to_a_run_that_beats_it(sweep):
+    backend, sweep_id = sweep
+    # The model's best version came from a better run of another sweep (acc 0.99).
+    other = registry.root() / "m" / "v1"
+    other.mkdir(parents=True)
+    (other / "model.bin").write_bytes(b"other")
+    (other / registry.META).write_text(json.dumps({"version": "v1", "metric": "acc",
+                                                   "value": 0.99, "run": "x-1",
+                                                   "checksum": "other"}))
+    (registry.root() / "m" / "aliases.json").write_text(json.dumps({"best": "v1",
+                                                                    "latest": "v1"}))
+    second = analysis.promote(sweep_id, name="m", backend=backend)  # s-4, 0.84
+    assert second.version == "v2" and "best" not in second.aliases
+    assert registry.load("m:best").name == "v1" and registry.load("m:latest").name == "v2"
+    assert "best stays on v1 (acc=0.99 from run x-1" in second.note
+    better = analysis.promote(sweep_id, name="n", backend=backend)
+    assert "best" in better.aliases and better.note == ""  # nothing to beat: best moves
 
 
 def test_promote_refuses_failed_runs_and_runs_without_checkpoint(sweep, tmp_path):

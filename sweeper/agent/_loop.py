@@ -101,7 +101,7 @@ class Agent:
         beat = threading.Thread(target=self._heartbeat, daemon=True)
         beat.start()
         consecutive_failures = 0
-        told_paused = False
+        told_waiting = ""
         try:
             while not self.interrupt.is_set():
                 if self.count is not None and report.runs >= self.count:
@@ -110,15 +110,17 @@ class Agent:
                 nxt = self.backend.next_run(self.sweep.id, self.agent_id, self.device)
                 if not isinstance(nxt, Assignment):
                     if nxt.wait:
-                        if not told_paused:
+                        kind = nxt.reason.split(";")[0]
+                        if told_waiting != kind:  # once per kind of wait, not every poll
                             self.echo(f"sweep {self.sweep.name} is paused; waiting for "
-                                      f"`sweeper resume {self.sweep.id}`")
-                            told_paused = True
+                                      f"`sweeper resume {self.sweep.id}`"
+                                      if nxt.reason == "sweep is paused" else nxt.reason)
+                            told_waiting = kind
                         self.interrupt.wait(WAIT_POLL_S)
                         continue
                     report.reason = nxt.reason
                     break
-                told_paused = False
+                told_waiting = ""
                 outcome = self._run_one(nxt, program, metric)
                 report.runs += 1
                 report.outcomes.append((nxt.name, outcome))

@@ -48,7 +48,33 @@ def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (
     params = {c: chosen[c] for c in parameter_columns(df) if c in chosen}
     metadata = {"sweep": info["id"], "sweep_name": info["name"], "run": chosen["name"],
                 "metric": info["metric"], "value": chosen["metric_value"], "config": params}
-    return held.promote(chosen, name or info["name"], aliases, metadata, registry_dir)
+    name = name or info["name"]
+    best, note = _moves_best(held, name, aliases, run, metadata, info["goal"], registry_dir)
+    version = held.promote(chosen, name, tuple(a for a in aliases if a != "best"), metadata,
+                           registry_dir, best=best)
+    version.note = note
+    return version
+
+
+def _moves_best(held: Backend, name: str, aliases: tuple[str, ...], run: str | None,
+                metadata: dict, goal: str, registry_dir: str | None) -> tuple[bool, str]:
+    """Whether ``best`` moves to this promotion: asked for (``--alias best``); or the sweep's
+    best run, when it beats the version ``best`` points at (same metric); never otherwise."""
+    if "best" in aliases:
+        return True, ""
+    if run is not None:
+        return False, "best stays where it is (an explicit --run; add --alias best to move it)"
+    current = held.registered(name, "best", registry_dir)
+    if current is None or current.get("metric") != metadata["metric"] \
+            or not isinstance(current.get("value"), (int, float)):
+        return True, ""
+    value = metadata["value"]
+    beats = value > current["value"] if goal == "maximize" else value < current["value"]
+    if beats:
+        return True, ""
+    return False, (f"best stays on {current.get('version')} ({metadata['metric']}="
+                   f"{current['value']:.4g} from run {current.get('run')}, which this run's "
+                   f"{value:.4g} does not beat)")
 
 
 __all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "parameter_columns",

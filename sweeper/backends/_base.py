@@ -149,10 +149,14 @@ class Backend(Protocol):
         ...
 
     def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
-                registry_dir: str | None = None) -> Any:
+                registry_dir: str | None = None, best: bool = True) -> Any:
         """Make ``run``'s checkpoint (a row of ``analysis.runs()``) a new version of the
-        registered model ``name``, with the aliases ``latest``, ``best`` and ``aliases``;
-        return a ``registry.Version``."""
+        registered model ``name``, with the aliases ``latest``, ``aliases`` and, with
+        ``best``, ``best``; return a ``registry.Version``."""
+        ...
+
+    def registered(self, name: str, alias: str, registry_dir: str | None = None) -> dict | None:
+        """The metadata of the registered version ``name:alias``, or None."""
         ...
 
 

@@ -100,7 +100,10 @@ def promote(sweep_id: str, name: str | None, aliases: tuple[str, ...], run: str 
     verb = "registered" if version.created else "already registered as"
     click.echo(f"{verb} {version.name}:{version.version} (aliases: {', '.join(version.aliases)}) "
                f"from run {version.metadata.get('run')}")
-    click.echo(str(version.path))
+    if version.note:
+        click.echo(version.note)
+    click.echo(str(version.path.resolve()) if hasattr(version.path, "resolve") else
+               str(version.path))
 
 
 @click.group(name="registry")

@@ -99,7 +99,7 @@ def training_arguments(args: dict[str, Any], output_dir: str, *, report_to: list
         save_strategy=save_strategy,
         save_steps=save_steps,
         save_only_model=not args["save_optimizer_and_scheduler"],
-        save_total_limit=2 if load_best else None,
+        save_total_limit=args["save_total_limit"],  # the Trainer keeps the best one too
         load_best_model_at_end=load_best,
         metric_for_best_model=metric_for_best if load_best else None,
         greater_is_better=greater_is_better if load_best else None,

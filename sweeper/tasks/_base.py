@@ -13,7 +13,7 @@ import pandas as pd
 from transformers import TrainerCallback
 
 from ..errors import BadInput
-from . import _features, _wandb
+from . import _checkpoints, _features, _wandb
 from ._args import build_args, training_arguments
 
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spiece.model",
@@ -152,14 +152,20 @@ class TaskModel:
         train_ds = self._dataset(train_df, evaluate=False)
         eval_ds = self._dataset(eval_df, evaluate=True) if eval_df is not None else None
         self._eval_df = eval_df
+        start = _checkpoints.resume_point(output_dir, self.args["resume_from_checkpoint"])
+        if start is not None:
+            print(f"resuming from {start}", flush=True)
         with _wandb.session(self.args) as run:
             trainer = self._make_trainer(output_dir, train_ds, eval_ds, run)
-            outcome = trainer.train()
+            outcome = trainer.train(resume_from_checkpoint=start)
+            self.resumed_from = start
             self.train_metrics = dict(outcome.metrics)
             self.results = {"train_loss": float(outcome.training_loss)}
             if eval_ds is not None:
                 self.results.update(self._evaluate(trainer, eval_df, eval_ds))
             self._save_best(trainer)
+        if not self.args["keep_checkpoints"] and getattr(self, "best_model_dir", None):
+            _checkpoints.drop_checkpoints(output_dir)  # the run is done: its best model stays
         return outcome.global_step, self.results
 
     def _make_trainer(self, output_dir: str, train_ds, eval_ds, run):
@@ -175,7 +181,7 @@ class TaskModel:
             run_name=getattr(run, "name", None), use_cpu=not self.use_cuda,
             has_eval=eval_ds is not None, metric_for_best=metric,
             greater_is_better=not minimize)
-        callbacks = []
+        callbacks = [_checkpoints.MarkComplete()]
         if self.args["use_early_stopping"]:
             callbacks.append(EarlyStoppingCallback(
                 early_stopping_patience=self.args["early_stopping_patience"],
@@ -211,9 +217,12 @@ class TaskModel:
                 if isinstance(v, (int, float)) and math.isfinite(v)}
 
     def _check_output_dir(self, output_dir: str) -> None:
-        """Refuse a non-empty output_dir unless overwrite_output_dir; never delete anything."""
+        """Refuse a non-empty output_dir unless overwrite_output_dir (or resuming from it);
+        never delete anything."""
         folder = Path(output_dir)
-        if folder.is_dir() and any(folder.iterdir()) and not self.args["overwrite_output_dir"]:
+        resuming = _checkpoints.resume_point(output_dir, self.args["resume_from_checkpoint"])
+        if folder.is_dir() and any(folder.iterdir()) and not self.args["overwrite_output_dir"] \
+                and not resuming:
             raise BadInput(f"output_dir {output_dir!r} exists and is not empty; set "
                            "overwrite_output_dir: true to train into it")
 

@@ -367,13 +367,17 @@ class LocalBackend:
         return processes
 
     def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
-                registry_dir: str | None = None) -> registry.Version:
+                registry_dir: str | None = None, best: bool = True) -> registry.Version:
         """A new version in the local registry (``.sweeper/registry``)."""
         checkpoint = run.get("checkpoint")
         if not isinstance(checkpoint, str) or not checkpoint:
             raise BadInput(f"run {run['name']!r} recorded no checkpoint (its summary has no "
                            "'checkpoint'); nothing to promote")
-        return registry.promote(checkpoint, name, aliases, metadata, registry_dir)
+        return registry.promote(checkpoint, name, aliases, metadata, registry_dir, best=best)
+
+    def registered(self, name: str, alias: str, registry_dir: str | None = None) -> dict | None:
+        """The metadata of the registered version ``name:alias`` (local registry), or None."""
+        return registry.aliased(name, alias, registry_dir)
 
 
 def _first_difference(a: Any, b: Any, path: str = "") -> str | None:

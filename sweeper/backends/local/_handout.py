@@ -108,6 +108,15 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
             return Assignment(run_id=pending.id, name=pending.name, params=pending.params,
                               number=pending.number, attempt=attempt)
     if sweep["state"] != "running":
+        if _resumable(sweep) and sweep["max_resumes"] > 0:
+            # Runs of other agents may still come back to be resumed: stay for them.
+            others = conn.execute(select(t.runs.c.id).where(
+                t.runs.c.sweep_id == sweep_id, t.runs.c.state == "running",
+                t.runs.c.agent_id != agent_id)).all()
+            if others:
+                return NoRun(f"sweep is {sweep['state']} ({sweep['state_reason']}); waiting "
+                             f"while {len(others)} run{'s' if len(others) != 1 else ''} of "
+                             "other agents may come back to be resumed", wait=True)
         return NoRun(f"sweep is {sweep['state']}"
                      + (f" ({sweep['state_reason']})" if sweep["state_reason"] else ""))
     config = sweep["config"]

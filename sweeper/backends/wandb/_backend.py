@@ -273,12 +273,20 @@ class WandbBackend:
     # --- promotion ----------------------------------------------------------------------------
 
     def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
-                registry_dir: str | None = None):
+                registry_dir: str | None = None, best: bool = True):
         """Link the run's model artifact into the W&B Registry (see ``_promote``)."""
         from ._promote import promote
 
         path = self._path(str(run["sweep_id"]))
         api = self.api
         return self._call(f"promoting run {run['name']}",  # may upload a checkpoint: 20x
-                          lambda: promote(api, path, run, name, aliases, metadata),
+                          lambda: promote(api, path, run, name, aliases, metadata, best),
                           limit_s=20 * self.timeout_s)
+
+    def registered(self, name: str, alias: str, registry_dir: str | None = None) -> dict | None:
+        """The metadata of the W&B Registry version ``name:alias``, or None."""
+        from ._promote import registered
+
+        api = self.api
+        return self._call(f"reading {name}:{alias} in the W&B Registry",
+                          lambda: registered(api, name, alias))

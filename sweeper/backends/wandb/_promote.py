@@ -24,12 +24,12 @@ def logged_model(run) -> object | None:
 
 
 def promote(api, path: SweepPath, row: dict, name: str, aliases: tuple[str, ...],
-            metadata: dict) -> Version:
+            metadata: dict, best: bool = True) -> Version:
     if row.get("state") not in ("finished", "stopped"):
         raise BadInput(f"run {row['name']!r} is {row.get('state')}; only finished runs are "
                        "promoted")
     target = target_path(name)
-    wanted = list(dict.fromkeys(["best", *aliases]))  # W&B moves `latest` itself
+    wanted = list(dict.fromkeys([*(["best"] if best else []), *aliases]))  # W&B moves latest
     artifact = logged_model(api.run(f"{path.entity}/{path.project}/{row['run_id']}"))
     if artifact is not None:
         created = not _linked_to(artifact, target)
@@ -40,6 +40,15 @@ def promote(api, path: SweepPath, row: dict, name: str, aliases: tuple[str, ...]
     return Version(name=target, version=version, path=f"{target}:{version}",
                    aliases=["latest", *wanted], metadata={**metadata, "artifact": getattr(
                        linked, "qualified_name", target)}, created=created)
+
+
+def registered(api, name: str, alias: str) -> dict | None:
+    """The metadata of the registry version ``name:alias`` (with its version), or None."""
+    try:
+        artifact = api.artifact(f"{target_path(name)}:{alias}")
+    except Exception:  # noqa: BLE001 - the SDK raises a CommError for an unknown alias
+        return None
+    return {**(artifact.metadata or {}), "version": getattr(artifact, "version", None)}
 
 
 def _linked_to(artifact, target: str) -> bool:
