@@ -62,7 +62,9 @@ def _training_steps(run) -> list[int]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "preempted"])
-def test_an_interrupted_run_resumes_from_its_checkpoint_with_no_gap(tiny_model, tmp_path, sig):
+def test_an_interrupted_run_resumes_from_its_checkpoint_with_no_gap(tiny_model, tmp_path, sig,
+                                                                   monkeypatch):
+    monkeypatch.setenv("SWEEPER_HEARTBEAT_TIMEOUT", "2")  # this test's reads judge silence so
     path = _sweep(tmp_path, tiny_model)
     env = {**os.environ, "SWEEPER_STORAGE": f"sqlite:///{tmp_path / 'db.sqlite'}",
            "SWEEPER_HEARTBEAT_TIMEOUT": "2", "WANDB_SILENT": "true"}

@@ -52,10 +52,13 @@ class OfflineRun:
     tags: list[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    exit_code: int | None = None  # None: the run never recorded its end
 
 
 def read_offline_run(path: Path) -> OfflineRun:
-    """The run's id, name, group, tags, config and history rows as the SDK recorded them."""
+    """The run's id, name, group, tags, config, history rows, summary and exit code as the SDK
+    recorded them."""
     run = OfflineRun()
     for record in records(path):
         kind = record.WhichOneof("record_type")
@@ -72,4 +75,9 @@ def read_offline_run(path: Path) -> OfflineRun:
         elif kind == "history":
             run.history.append({item.key or "/".join(item.nested_key): json.loads(item.value_json)
                                 for item in record.history.item})
+        elif kind == "summary":
+            for item in record.summary.update:
+                run.summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
+        elif kind == "exit":
+            run.exit_code = record.exit.exit_code
     return run

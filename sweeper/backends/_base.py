@@ -12,7 +12,9 @@ TRANSITIONS = {
     "pause": ("paused", ("running",)),
     "resume": ("running", ("paused",)),
     "stop": ("stopped", ("running", "paused")),
-    "cancel": ("cancelled", ("running", "paused", "stopped")),
+    # A sweep that handed out its last run (run_cap, grid) is finished while runs still run:
+    # cancel stops them.
+    "cancel": ("cancelled", ("running", "paused", "stopped", "finished")),
 }
 
 

@@ -9,7 +9,14 @@ import warnings
 import click
 
 from ..errors import SpecError, SweeperError
-from . import _agent_commands, _analysis_commands, _spec_commands, _sweep_commands
+from . import (
+    _agent_commands,
+    _analysis_commands,
+    _dashboard_commands,
+    _spec_commands,
+    _sweep_commands,
+    _sync_commands,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,7 +25,8 @@ def cli() -> None:
     """Hyperparameter sweeps for Hugging Face fine-tuning, on W&B Sweeps or with no server."""
 
 
-for _module in (_spec_commands, _sweep_commands, _agent_commands, _analysis_commands):
+for _module in (_spec_commands, _sweep_commands, _agent_commands, _analysis_commands,
+                _dashboard_commands, _sync_commands):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -339,6 +339,40 @@ class LocalBackend:
 
         return self._read(body)
 
+    def metric_histories(self, sweep_id: str, run_ids: list[str] | None = None
+                         ) -> dict[str, list[float]]:
+        """Each run's values of the sweep metric, step by step (what hyperband reads; a
+        dashboard's metric-by-step chart), without reading the full history."""
+        def body(conn: Connection) -> dict[str, list[float]]:
+            query = select(t.runs.c.id, t.runs.c.metric_history).where(
+                t.runs.c.sweep_id == sweep_id)
+            if run_ids is not None:
+                query = query.where(t.runs.c.id.in_(run_ids))
+            return {run_id: list(values or []) for run_id, values in conn.execute(query)}
+
+        return self._read(body)
+
+    def sync_record(self, sweep_id: str, target: str) -> dict | None:
+        """What `sweeper sync` put on W&B ``target`` (ENTITY/PROJECT) for this sweep, or None."""
+        def body(conn: Connection) -> dict | None:
+            return conn.execute(select(t.sync.c.record).where(
+                t.sync.c.sweep_id == sweep_id, t.sync.c.target == target)).scalar()
+
+        return self._read(body)
+
+    def save_sync_record(self, sweep_id: str, target: str, record: dict) -> None:
+        def body(conn: Connection) -> None:
+            found = conn.execute(select(t.sync.c.sweep_id).where(
+                t.sync.c.sweep_id == sweep_id, t.sync.c.target == target)).first()
+            values = {"record": record, "updated_at": time.time()}
+            if found:
+                conn.execute(update(t.sync).where(t.sync.c.sweep_id == sweep_id,
+                                                  t.sync.c.target == target).values(**values))
+            else:
+                conn.execute(insert(t.sync).values(sweep_id=sweep_id, target=target, **values))
+
+        self._write(body)
+
     def attempts(self, run_id: str) -> list[dict]:
         """Each attempt of a run: number, agent, host, device, start, end, state, reason."""
         def body(conn: Connection) -> list[dict]:

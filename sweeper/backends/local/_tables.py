@@ -109,6 +109,16 @@ history = Table(
     Column("data", JSON, nullable=False),
 )
 
+# What `sweeper sync` put on W&B: per local sweep and W&B entity/project, the W&B sweep and
+# the runs uploaded to it.
+sync = Table(
+    "sweeper_sync", metadata,
+    Column("sweep_id", String(16), ForeignKey("sweeper_sweeps.id"), primary_key=True),
+    Column("target", String(255), primary_key=True),
+    Column("record", JSON, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
 # Upgrading a version-1 database in place: what version 2 adds.
 MIGRATIONS = {
     1: [
