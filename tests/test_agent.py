@@ -344,12 +344,17 @@ def test_pause_from_a_second_terminal_holds_new_runs(work):
         assert sweeper_process("pause", sweep_id, cwd=work).returncode == 0
         backend = open_backend()
         assert backend.runs(sweep_id)[0].state == "running"  # paused while the first run ran
-        _wait_for(lambda: backend.runs(sweep_id)[0].state == "finished", what="first run to end")
-        time.sleep(2.0)
-        assert len(backend.runs(sweep_id)) == 1  # paused: no new run
+        said = []
+        for line in runner.stdout:  # the agent says once that it waits; no new run meanwhile
+            said.append(line)
+            if "is paused; waiting for `sweeper resume" in line:
+                break
+        assert any("is paused" in line for line in said), said
+        assert [r.state for r in backend.runs(sweep_id)] == ["finished"]
         assert sweeper_process("resume", sweep_id, cwd=work).returncode == 0
         out, _ = runner.communicate(timeout=120)
         assert runner.returncode == 0, out
+        assert "".join(said + [out]).count("is paused") == 1
         assert [r.state for r in backend.runs(sweep_id)] == ["finished", "finished"]
     finally:
         if runner.poll() is None:

@@ -172,3 +172,63 @@ def test_the_notebook_runs_end_to_end(sweep, tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum(1 for o in outputs if "image/png" in o.get("data", {})) == 4
     assert registry.load("from-notebook:candidate").name == "v1"
+
+
+def test_results_names_runs_marks_stopped_ones_and_shows_no_empty_intervals(tmp_path, run_cli):
+    storage = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"name": "r", "program": "x.py", "method": "grid",
+                                  "metric": {"name": "acc", "goal": "maximize"},
+                                  "parameters": {"lr": {"values": [0.1, 0.2, 0.3, 0.4]}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    for i, state in enumerate(["finished", "stopped", "finished", "failed"]):
+        run = backend.next_run(sweep.id, agent)
+        backend.log(run.run_id, [{"acc": 0.5 + i / 10}])
+        backend.finish_run(run.run_id, state, None, 0)
+    table = run_cli("results", "r", "--storage", storage)
+    assert table.code == 0, table.err
+    lines = table.out.splitlines()
+    assert lines[1].split() == ["lr", "acc", "runs"]  # every configuration ran once
+    assert lines[2].split() == ["1", "0.3", "0.7", "r-3"]
+    assert lines[3].split() == ["2", "0.2", "0.6", "r-2", "(stopped)"]
+    assert "NaN" not in table.out and "not ranked: 1 runs r-4 (failed)" in table.out
+    csv = run_cli("results", "r", "--storage", storage, "--format", "csv", "--top", "2")
+    rows = csv.out.strip().splitlines()
+    assert len(rows) == 3 and rows[1].startswith("r-3,") and rows[2].startswith("r-2,")
+
+
+def test_plots_draw_states_apart_and_say_what_they_cannot_show(tmp_path, monkeypatch):
+    from sweeper.analysis import _plots
+
+    storage = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"name": "p", "program": "x.py", "method": "grid",
+                                  "metric": {"name": "loss", "goal": "minimize"},
+                                  "parameters": {"lr": {"values": [1, 2, 3, 4, 5]},
+                                                 "wd": {"values": [0.1, 0.2]}}})
+    agent = backend.register_agent(sweep.id, "h", 1, None)
+    for i, state in enumerate(["finished", "stopped", "failed", "finished", "finished"]):
+        run = backend.next_run(sweep.id, agent)
+        backend.log(run.run_id, [{"loss": 1.0 / (i + 1)}])  # one point per run
+        backend.finish_run(run.run_id, state, None, 0)
+    figures = {}
+
+    def keep(fig, path):
+        figures[path.name] = fig
+        return path
+
+    monkeypatch.setattr(_plots, "_save", keep)
+    df = analysis.runs(sweep.id, backend=backend, history=True)
+    analysis.plot(df, tmp_path / "plots")
+    texts = {name: " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+             for name, fig in figures.items()}
+    assert "only 4 runs: this is a rough guess" in texts["importance.png"]
+    assert "each run logged loss once: there is no curve to draw" in texts[
+        "metric_by_step.png"]
+    styles = {line.get_linestyle() for line in figures["parallel_coordinates.png"].axes[0].lines
+              if len(line.get_xdata()) == 3}
+    assert {"-", "--", ":"} <= styles  # finished, stopped, failed
+    colorbar = figures["parallel_coordinates.png"].axes[1]
+    assert "yellow is better" in colorbar.get_ylabel()
+    labels = figures["parameter_vs_metric.png"].axes[-1].get_legend_handles_labels()[1]
+    assert labels == ["finished", "stopped early", "failed, crashed or killed"]

@@ -8,7 +8,7 @@ from ..backends import Backend
 from ..errors import BadInput
 from ._frame import frame, parameter_columns, runs, source
 from ._importance import importance, varied_parameters
-from ._rank import SEED_PARAMS, failed, rank
+from ._rank import SEED_PARAMS, failed, ordered, rank
 
 
 def plot(df, out):
@@ -77,5 +77,5 @@ def _moves_best(held: Backend, name: str, aliases: tuple[str, ...], run: str | N
                    f"{value:.4g} does not beat)")
 
 
-__all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "parameter_columns",
-           "plot", "promote", "rank", "runs", "varied_parameters"]
+__all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "ordered",
+           "parameter_columns", "plot", "promote", "rank", "runs", "varied_parameters"]

@@ -25,6 +25,8 @@ def importance(df: pd.DataFrame, evaluator: str = "fanova", seed: int = 0) -> di
     import optuna  # a second of imports that `results` and `status` never need
     from optuna.distributions import CategoricalDistribution, FloatDistribution
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
     goal = df.attrs.get("sweep", {}).get("goal", "minimize")
     scored = df[df["state"].isin(RANKED_STATES) & df["metric_value"].notna()]
     params = [p for p in varied_parameters(scored) if p not in SEED_PARAMS]

@@ -28,6 +28,22 @@ def _scored(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["state"].isin(RANKED_STATES) & df["metric_value"].notna()]
 
 
+def _with_value(df: pd.DataFrame) -> pd.DataFrame:
+    """Every run with a value of the metric, whatever its state (failed ones drawn apart)."""
+    return df[df["metric_value"].notna()]
+
+
+def _colormap(df: pd.DataFrame):
+    """viridis with yellow for the better end, whichever the goal."""
+    return plt.cm.viridis if df.attrs["sweep"]["goal"] == "maximize" else plt.cm.viridis_r
+
+
+# How each state is drawn: finished runs solid, hyperband-stopped ones dashed, runs that failed,
+# crashed or were killed (with what they reported) dotted and grey.
+_LINE = {"finished": "-", "stopped": "--"}
+_MARKER = {"finished": "o", "stopped": "^"}
+
+
 def _axis_values(series: pd.Series) -> tuple[np.ndarray, list[str] | None]:
     """Numbers for a column; categories as their index (with the labels to show)."""
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
@@ -40,15 +56,28 @@ def _log_scaled(values: np.ndarray) -> bool:
     return bool(values.size and values.min() > 0 and values.max() / values.min() > 50)
 
 
+def _legend_for_states(ax, states) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="black", linestyle=_LINE.get(s, ":"), label=s)
+               for s in ("finished", "stopped") if s in states]
+    if any(s not in _LINE for s in states):
+        handles.append(Line2D([], [], color="grey", linestyle=":",
+                              label="failed, crashed or killed"))
+    if len(handles) > 1:
+        ax.legend(handles=handles, fontsize=8, loc="upper center", ncol=len(handles),
+                  bbox_to_anchor=(0.5, -0.16), frameon=False)
+
+
 def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
-    scored = _scored(df)
-    params = varied_parameters(scored)
+    shown = _with_value(df)
+    params = varied_parameters(shown)
     metric = df.attrs["sweep"]["metric"]
     columns = params + ["metric_value"]
-    fig, ax = plt.subplots(figsize=(max(6, 1.9 * len(columns)), 4.8))
+    fig, ax = plt.subplots(figsize=(max(6, 1.9 * len(columns)) + 1.5, 4.8))
     normalised = []
     for i, column in enumerate(columns):
-        values, labels = _axis_values(scored[column])
+        values, labels = _axis_values(shown[column])
         shown_low, shown_high = values.min(), values.max()
         if labels is None and _log_scaled(values):
             values = np.log10(values)
@@ -61,27 +90,42 @@ def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
                     fontsize=8)
         ax.axvline(i, color="grey", linewidth=0.8)
     matrix = np.array(normalised).T
-    scores = scored["metric_value"].astype(float)
+    scores = shown["metric_value"].astype(float)
+    cmap = _colormap(df)
     norm = plt.Normalize(scores.min(), scores.max())
-    for row, score in zip(matrix, scores, strict=True):
-        ax.plot(range(len(columns)), row, color=plt.cm.viridis(norm(score)), alpha=0.85)
+    for row, score, state in zip(matrix, scores, shown["state"], strict=True):
+        if state in _LINE:
+            ax.plot(range(len(columns)), row, color=cmap(norm(score)), alpha=0.85,
+                    linestyle=_LINE[state])
+        else:
+            ax.plot(range(len(columns)), row, color="grey", alpha=0.6, linestyle=":")
     ax.set_xticks(range(len(columns)), [*params, metric], rotation=15, ha="right")
     ax.set_yticks([])
     ax.set_ylim(-0.12, 1.12)
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label=metric)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax,
+                 label=f"{metric} (yellow is better)")
+    _legend_for_states(ax, set(shown["state"]))
     ax.set_title(f"{df.attrs['sweep']['name']}: each line is a run")
     return _save(fig, path)
+
+
+FEW_RUNS = 10  # importance from fewer runs than this is mostly noise
 
 
 def importance_bars(df: pd.DataFrame, path: Path) -> Path | None:
     scores = importance(df)
     if not scores:
         return None
-    fig, ax = plt.subplots(figsize=(6, 0.5 * len(scores) + 1.5))
+    runs = len(_scored(df))
+    fig, ax = plt.subplots(figsize=(6, 0.5 * len(scores) + 1.8))
     names = list(scores)[::-1]
     ax.barh(names, [scores[n] for n in names], color="tab:blue")
     ax.set_xlabel("importance (fANOVA, sums to 1)")
-    ax.set_title(f"what matters for {df.attrs['sweep']['metric']}")
+    ax.set_title(f"what matters for {df.attrs['sweep']['metric']} ({runs} runs)")
+    if runs < FEW_RUNS:
+        ax.text(0.5, 0.5, f"only {runs} runs: this is a rough guess", transform=ax.transAxes,
+                ha="center", va="center", fontsize=13, color="firebrick", alpha=0.8,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "firebrick"})
     return _save(fig, path)
 
 
@@ -90,34 +134,56 @@ def metric_by_step(df: pd.DataFrame, path: Path, top: int = 5) -> Path | None:
         return None
     metric, goal = df.attrs["sweep"]["metric"], df.attrs["sweep"]["goal"]
     best = _scored(df).sort_values("metric_value", ascending=goal != "maximize").head(top)
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    longest = 0
     for _, run in best.iterrows():
         points = [row[metric] for row in run["history"] or [] if row.get(metric) is not None]
-        ax.plot(range(1, len(points) + 1), points, marker="o", label=run["name"])
+        longest = max(longest, len(points))
+        label = run["name"] + (" (stopped)" if run["state"] == "stopped" else "")
+        ax.plot(range(1, len(points) + 1), points, marker="o", label=label,
+                linestyle=_LINE.get(run["state"], ":"))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel(f"evaluation (logged value of {metric})")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} during training, top {len(best)} runs")
-    ax.legend(fontsize=8)
+    if longest <= 1:  # a column of dots would say nothing
+        ax.clear()
+        ax.axis("off")
+        ax.set_title(f"{metric} during training")
+        ax.text(0.5, 0.5, f"each run logged {metric} once: there is no curve to draw\n"
+                "(log it during training, e.g. evaluate_during_training: true)",
+                transform=ax.transAxes, ha="center", va="center", fontsize=11)
+    elif len(best):
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 
 def parameter_vs_metric(df: pd.DataFrame, path: Path) -> Path | None:
-    scored = _scored(df)
-    params = varied_parameters(scored)
+    shown = _with_value(df)
+    params = varied_parameters(shown)
     if not params:
         return None
     metric = df.attrs["sweep"]["metric"]
-    fig, axes = plt.subplots(1, len(params), figsize=(3.6 * len(params), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(params), figsize=(3.6 * len(params) + 1.2, 3.4),
+                             squeeze=False)
     for ax, name in zip(axes[0], params, strict=True):
-        values, labels = _axis_values(scored[name])
-        ax.scatter(values, scored["metric_value"], alpha=0.8)
+        values, labels = _axis_values(shown[name])
+        kinds = ((shown["state"] == "finished", "o", "tab:blue", "finished"),
+                 (shown["state"] == "stopped", "^", "tab:orange", "stopped early"),
+                 (~shown["state"].isin(RANKED_STATES), "x", "grey", "failed, crashed or killed"))
+        for mask, marker, color, label in kinds:
+            if mask.any():
+                ax.scatter(values[mask.to_numpy()], shown["metric_value"][mask], alpha=0.8,
+                           marker=marker, color=color, label=label)
         if labels:
             ax.set_xticks(range(len(labels)), labels, rotation=20)
         elif _log_scaled(values):
             ax.set_xscale("log")
         ax.set_xlabel(name)
         ax.set_ylabel(metric)
+    handles, names = axes[0][-1].get_legend_handles_labels()
+    if len(handles) > 1:
+        axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 

@@ -36,7 +36,7 @@ def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -
     ``n``, ``mean``, ``std`` and 95% interval (``ci_low``, ``ci_high``, Student's t).
 
     Only finished (or hyperband-stopped) runs with a metric are ranked; :func:`failed` lists the
-    rest. ``ranked.attrs["top_two_distinguishable"]`` says whether the 95% intervals of the first
+    rest. ``runs`` names the runs of each configuration, stopped ones marked "(stopped)". ``ranked.attrs["top_two_distinguishable"]`` says whether the 95% intervals of the first
     two configurations are apart (False when they overlap, None when fewer than two have n >= 2).
     """
     info = df.attrs.get("sweep", {})
@@ -65,9 +65,10 @@ def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -
     best = (values.max() if goal == "maximize" else values.min()).to_numpy(dtype=float)
     ranked = grouped[params].first().reset_index(drop=True) if params else pd.DataFrame(
         index=range(len(n)))
+    names = scored["name"].where(scored["state"] != "stopped", scored["name"] + " (stopped)")
     ranked = ranked.assign(n=n, mean=mean, std=std, ci_low=mean - half, ci_high=mean + half,
                            best=best, runs=_names_by_group(grouped.ngroup().to_numpy(),
-                                                           scored["name"].to_numpy(), len(n)))
+                                                           names.to_numpy(), len(n)))
     ranked = ranked.sort_values("mean", ascending=goal != "maximize", ignore_index=True)
     ranked.index = ranked.index + 1
     ranked.attrs["top_two_distinguishable"] = _apart(ranked)
@@ -89,6 +90,17 @@ def _apart(ranked: pd.DataFrame) -> bool | None:
         return None
     first, second = ranked.iloc[0], ranked.iloc[1]
     return bool(first["ci_low"] > second["ci_high"] or second["ci_low"] > first["ci_high"])
+
+
+def ordered(df: pd.DataFrame) -> pd.DataFrame:
+    """Every run, in the order the ranking sees them: ranked runs best first, then runs that
+    reported a value but are not ranked (failed, crashed, killed, running), then the rest."""
+    goal = df.attrs.get("sweep", {}).get("goal", "minimize")
+    value = df["metric_value"].astype(float)
+    key = pd.DataFrame({"group": (~df["state"].isin(RANKED_STATES)).astype(int)
+                        + 2 * value.isna().astype(int),
+                        "value": value if goal == "minimize" else -value}, index=df.index)
+    return df.loc[key.sort_values(["group", "value"], kind="stable").index]
 
 
 def failed(df: pd.DataFrame) -> pd.DataFrame:

@@ -30,11 +30,15 @@ def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
     df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, read_only=True))
     info = df.attrs["sweep"]
     params = analysis.parameter_columns(df)
-    if fmt == "json":
+    if fmt in ("json", "csv"):  # every run, in the ranking's order, cut like the table
+        rows = analysis.ordered(df)
+        rows = rows.head(top) if top else rows
+        if fmt == "csv":
+            click.echo(rows.drop(columns=[c for c in ("history",) if c in rows])
+                       .to_csv(index=False), nl=False)
+            return
         out = []
-        goal = info["goal"]
-        ordered = df.sort_values("metric_value", ascending=goal != "maximize", na_position="last")
-        for _, row in (ordered.head(top) if top else ordered).iterrows():
+        for _, row in rows.iterrows():
             out.append({"name": row["name"], "state": row["state"],
                         "config": {p: _clean(row[p]) for p in params},
                         "summary": {c.removeprefix("summary."): _clean(row[c])
@@ -45,10 +49,6 @@ def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
                         "checkpoint": _clean(row["checkpoint"])})
         click.echo(json.dumps(out, indent=2, default=str))
         return
-    if fmt == "csv":
-        click.echo(df.drop(columns=[c for c in ("history",) if c in df]).to_csv(index=False),
-                   nl=False)
-        return
     ranked = analysis.rank(df)
     click.echo(f"sweep {info['id']} ({info['name']}): {len(df)} runs, metric {info['metric']} "
                f"({info['goal']})")
@@ -57,8 +57,11 @@ def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
     else:
         shown = ranked.head(top) if top else ranked
         constant = [c for c in params if c in shown and df[c].astype(str).nunique() <= 1]
-        click.echo(shown.drop(columns=["runs", *constant]).to_string(
-            float_format=lambda v: f"{v:.4g}"))
+        shown = shown.drop(columns=constant)
+        if (ranked["n"] == 1).all():  # every configuration ran once: no spread to show
+            shown = shown.drop(columns=["n", "std", "ci_low", "ci_high", "best"]).rename(
+                columns={"mean": info["metric"]})
+        click.echo(shown.to_string(float_format=lambda v: f"{v:.4g}"))
         apart = ranked.attrs.get("top_two_distinguishable")
         if apart is False:
             click.echo("the top two configurations are not distinguishable (their 95% intervals "
