@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Kinds of value an arg takes. "optional_*" also accepts None (YAML null).
-FLOAT, INT, BOOL, STR, DICT = "float", "int", "bool", "str", "dict"
+FLOAT, INT, BOOL, STR, DICT, LIST = "float", "int", "bool", "str", "dict", "list"
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,9 @@ class TaskArg:
         elif self.kind == DICT:
             if not isinstance(value, dict):
                 return f"must be a mapping, got {_shown(value)}"
+        elif self.kind == LIST:
+            if not isinstance(value, (list, tuple)):
+                return f"must be a list, got {_shown(value)}"
         if self.choices is not None and value not in self.choices:
             return f"must be one of {', '.join(map(str, self.choices))}; got {_shown(value)}"
         if self.minimum is not None:
@@ -75,7 +78,7 @@ class TaskArg:
 
     def _kind_word(self) -> str:
         return {FLOAT: "number", INT: "integer", BOOL: "boolean", STR: "string",
-                DICT: "mapping"}[self.kind]
+                DICT: "mapping", LIST: "list"}[self.kind]
 
 
 def _shown(value: Any) -> str:
@@ -161,8 +164,56 @@ _CHECKPOINTS: list[TaskArg] = [
             nullable=True),
 ]
 
+# The Simple Transformers args people commonly pass beyond the global list, with their
+# Simple Transformers names and defaults.
+SCHEDULERS = ("constant_schedule", "constant_schedule_with_warmup",
+              "linear_schedule_with_warmup", "cosine_schedule_with_warmup",
+              "cosine_with_hard_restarts_schedule_with_warmup",
+              "polynomial_decay_schedule_with_warmup")
+_SIMPLE_TRANSFORMERS: list[TaskArg] = [
+    TaskArg("labels_list", LIST, [], "the class names (string labels; predict returns them)"),
+    TaskArg("labels_map", DICT, {}, "label -> class index (default: labels_list's order)"),
+    TaskArg("scheduler", STR, "linear_schedule_with_warmup", "learning-rate schedule",
+            choices=SCHEDULERS),
+    TaskArg("cosine_schedule_num_cycles", FLOAT, 0.5, "cycles of the cosine schedules",
+            minimum=0, exclusive_minimum=True),
+    TaskArg("polynomial_decay_schedule_lr_end", FLOAT, 1e-7, "final learning rate of the "
+            "polynomial schedule", minimum=0),
+    TaskArg("polynomial_decay_schedule_power", FLOAT, 1.0, "power of the polynomial schedule",
+            minimum=0, exclusive_minimum=True),
+    TaskArg("optimizer", STR, "AdamW", "optimizer", choices=("AdamW", "Adafactor")),
+    TaskArg("use_hf_datasets", BOOL, False, "train/eval data given as file paths or HF "
+            "datasets, loaded with the datasets library"),
+    TaskArg("special_tokens_list", LIST, [], "tokens added to the tokenizer (and embeddings)"),
+    TaskArg("dataloader_num_workers", INT, 0, "data-loading worker processes", minimum=0),
+    TaskArg("max_steps", INT, -1, "stop after this many steps (-1: num_train_epochs decides)",
+            minimum=-1),
+    TaskArg("evaluate_each_epoch", BOOL, True, "with evaluate_during_training, also evaluate "
+            "at each epoch's end"),
+    TaskArg("tokenizer_name", STR, None, "load the tokenizer from here instead",
+            nullable=True),
+    TaskArg("sliding_window", BOOL, False, "not supported (long texts are truncated)"),
+    TaskArg("stride", FLOAT, 0.8, "sliding-window stride (sliding_window is not supported)",
+            minimum=0),
+    TaskArg("regression", BOOL, False, "not supported (classification only)"),
+    TaskArg("lazy_loading", BOOL, False, "not supported (data is read into memory)"),
+    TaskArg("use_multiprocessing_for_evaluation", BOOL, True, "tokenizer workers at evaluation "
+            "(the same as for training)"),
+    TaskArg("thread_count", INT, None, "torch threads (left to torch)", minimum=1,
+            nullable=True),
+]
+# Simple Transformers args whose feature the model layer does not have: refused when turned on.
+UNSUPPORTED = {
+    "sliding_window": "sliding windows over long texts are not supported; texts are truncated "
+                      "at max_seq_length (raise it, or split long texts)",
+    "regression": "regression is not supported; the model layer classifies",
+    "lazy_loading": "lazy loading is not supported; data is read into memory (use "
+                    "use_hf_datasets: true for large files)",
+}
+
 GLOBAL_ARGS: dict[str, TaskArg] = {arg.name: arg for arg in _TABLE}
-ARGS: dict[str, TaskArg] = {arg.name: arg for arg in [*_TABLE, *_CHECKPOINTS]}
+ARGS: dict[str, TaskArg] = {arg.name: arg for arg in [*_TABLE, *_CHECKPOINTS,
+                                                      *_SIMPLE_TRANSFORMERS]}
 
 # What the ready agent entrypoint (agents/train.py) reads besides the task args: which task,
 # which model, which data. A sweep may set these too (as constants, or swept).
@@ -191,8 +242,8 @@ KNOWN: dict[str, TaskArg] = {**ARGS, **TASK_CHOICES}
 
 def defaults() -> dict[str, Any]:
     """A fresh dict of every documented arg at its default."""
-    return {name: (dict(arg.default) if isinstance(arg.default, dict) else arg.default)
-            for name, arg in ARGS.items()}
+    return {name: (type(arg.default)(arg.default) if isinstance(arg.default, (dict, list))
+                   else arg.default) for name, arg in ARGS.items()}
 
 
 def suggest_name(name: str, names: dict[str, Any] | None = None) -> str | None:

@@ -16,7 +16,16 @@ log = logging.getLogger("sweeper.tasks")
 NO_EFFECT = {
     "fp16_opt_level": "apex opt levels are gone; mixed precision uses torch.amp",
     "n_gpu": "a run uses the GPUs in CUDA_VISIBLE_DEVICES (sweeper agent sets it)",
+    "use_multiprocessing_for_evaluation": "evaluation uses the training's tokenizer workers",
+    "thread_count": "torch chooses its threads",
+    "stride": "sliding_window is not supported",
 }
+# Simple Transformers' schedules as HF's lr_scheduler_type.
+SCHEDULES = {"constant_schedule": "constant", "constant_schedule_with_warmup":
+             "constant_with_warmup", "linear_schedule_with_warmup": "linear",
+             "cosine_schedule_with_warmup": "cosine",
+             "cosine_with_hard_restarts_schedule_with_warmup": "cosine_with_restarts",
+             "polynomial_decay_schedule_with_warmup": "polynomial"}
 
 
 def build_args(user: dict[str, Any] | None, base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -31,6 +40,8 @@ def build_args(user: dict[str, Any] | None, base: dict[str, Any] | None = None) 
         problem = arg.problem(value)
         if problem:
             raise BadInput(f"args.{key}: {problem}")
+        if key in task_args.UNSUPPORTED and value != arg.default:
+            raise BadInput(f"args.{key}: {task_args.UNSUPPORTED[key]}")
         if key in NO_EFFECT and value != arg.default:
             log.info("args.%s has no effect: %s", key, NO_EFFECT[key])
         args[key] = value
@@ -38,6 +49,18 @@ def build_args(user: dict[str, Any] | None, base: dict[str, Any] | None = None) 
         raise BadInput("args.use_early_stopping: needs evaluate_during_training (early stopping "
                        "watches the evaluations made during training)")
     return args
+
+
+def _schedule_kwargs(args: dict[str, Any]) -> dict[str, Any]:
+    schedule = args["scheduler"]
+    if schedule == "cosine_schedule_with_warmup":
+        return {"num_cycles": args["cosine_schedule_num_cycles"]}
+    if schedule == "cosine_with_hard_restarts_schedule_with_warmup":
+        return {"num_cycles": max(1, round(args["cosine_schedule_num_cycles"]))}
+    if schedule == "polynomial_decay_schedule_with_warmup":
+        return {"lr_end": args["polynomial_decay_schedule_lr_end"],
+                "power": args["polynomial_decay_schedule_power"]}
+    return {}
 
 
 def precision(args: dict[str, Any]) -> dict[str, bool]:
@@ -110,7 +133,11 @@ def training_arguments(args: dict[str, Any], output_dir: str, *, report_to: list
         data_seed=seed,
         full_determinism=False,
         use_cpu=use_cpu,
-        dataloader_num_workers=0,
+        dataloader_num_workers=args["dataloader_num_workers"],
+        max_steps=args["max_steps"],
+        optim="adafactor" if args["optimizer"] == "Adafactor" else "adamw_torch",
+        lr_scheduler_type=SCHEDULES[args["scheduler"]],
+        lr_scheduler_kwargs=_schedule_kwargs(args),
         **precision(args) if not use_cpu else {"fp16": False, "bf16": False},
     )
     if args["tensorboard_dir"]:

@@ -15,24 +15,7 @@ from transformers import TrainerCallback
 from ..errors import BadInput
 from . import _checkpoints, _features, _wandb
 from ._args import build_args, training_arguments
-
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spiece.model",
-                   "sentencepiece.bpe.model", "vocab.json")
-
-
-def check_model_path(path: str | os.PathLike) -> str:
-    """A local model folder with a config and a tokenizer; BadInput naming what is missing."""
-    folder = Path(path)
-    if not folder.exists():
-        raise BadInput(f"model_name_or_path {str(path)!r}: no such folder (models load from "
-                       "local paths here)")
-    if not (folder / "config.json").is_file():
-        raise BadInput(f"model_name_or_path {str(path)!r}: no config.json in it")
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        raise BadInput(f"model_name_or_path {str(path)!r}: no tokenizer files in it "
-                       f"(looked for {', '.join(TOKENIZER_FILES[:3])}, ...)")
-    return str(folder)
-
+from ._source import check_model_path, resolve_model  # noqa: F401 - check_model_path: API
 
 def require_columns(df: Any, columns: tuple[str, ...], what: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
@@ -46,10 +29,13 @@ def require_columns(df: Any, columns: tuple[str, ...], what: str) -> pd.DataFram
 
 
 class EvaluateAtEpochEnd(TrainerCallback):
-    """early_stopping_consider_epochs: evaluate (and so check early stopping) at each epoch end."""
+    """evaluate_each_epoch, early_stopping_consider_epochs: evaluate (and so check early
+    stopping) at each epoch end, unless an evaluation was just made at this step."""
 
     def on_epoch_end(self, args, state, control, **kwargs):
-        control.should_evaluate = True
+        steps = args.eval_steps
+        if not (isinstance(steps, int) and steps > 0 and state.global_step % steps == 0):
+            control.should_evaluate = True
         return control
 
 
@@ -72,7 +58,7 @@ class TaskModel:
         self.args = build_args(args)
         _features.configure_workers(self.args)
         self.model_type = model_type
-        self.path = check_model_path(model_name_or_path)
+        self.path = resolve_model(model_name_or_path)
         if use_cuda and not torch.cuda.is_available():
             use_cuda = False  # Simple Transformers raises; a sweep on a CPU host should still run
         self.use_cuda = use_cuda
@@ -82,16 +68,43 @@ class TaskModel:
             set_seed(self.args["manual_seed"])
         self.num_labels = num_labels
         self._setup_labels(num_labels, kwargs)
+        source = self.args["tokenizer_name"] or self.path
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(
-                self.path, do_lower_case=self.args["do_lower_case"])
+                source if source == self.path or Path(source).is_dir() else resolve_model(source),
+                do_lower_case=self.args["do_lower_case"])
         except (OSError, ValueError) as exc:
-            raise BadInput(f"model_name_or_path {self.path!r}: cannot load its tokenizer: "
+            raise BadInput(f"tokenizer {source!r}: cannot load it: "
                            f"{str(exc).splitlines()[0]}") from None
-        config = AutoConfig.from_pretrained(self.path, **self._config_kwargs(),
-                                            **self.args["config"])
+        config = AutoConfig.from_pretrained(self.path, **{**self._config_kwargs(),
+                                                          **self.args["config"]})
         self.model = self.auto_class.from_pretrained(self.path, config=config)
+        if self.args["special_tokens_list"]:
+            self.tokenizer.add_special_tokens(
+                {"additional_special_tokens": list(self.args["special_tokens_list"])})
+            self.model.resize_token_embeddings(len(self.tokenizer))
         self.results: dict[str, float] = {}
+
+    def _input(self, data: Any, what: str) -> Any:
+        """Data as the task takes it. With use_hf_datasets, also a data file's path (or a list
+        of them) or an HF ``datasets.Dataset``, read with the datasets library."""
+        if self.args["use_hf_datasets"] and data is not None \
+                and not isinstance(data, pd.DataFrame) and not _is_records(data):
+            from .data import from_hf_datasets
+
+            data = self._from_frame(from_hf_datasets(data, what), what)
+        elif isinstance(data, (str, os.PathLike)):
+            raise BadInput(f"{what}: a path ({str(data)!r}); give the data itself, or set "
+                           "use_hf_datasets: true to read files with the datasets library")
+        return self._prepare(data, what) if data is not None else None
+
+    def _from_frame(self, df: pd.DataFrame, what: str) -> Any:
+        """A frame read by the datasets library, as the task takes its data."""
+        return df
+
+    def _prepare(self, data: Any, what: str) -> Any:
+        """The user's data in the model's terms (label names as class indexes, ...)."""
+        return data
 
     # --- what subclasses provide -----------------------------------------------------------
 
@@ -144,6 +157,8 @@ class TaskModel:
         """
         if args:
             self.args = build_args(args, base=self.args)
+        train_df = self._input(train_df, "train_df")
+        eval_df = self._input(eval_df, "eval_df")
         self._check_frame(train_df, "train_df")
         if eval_df is not None:
             self._check_frame(eval_df, "eval_df")
@@ -186,7 +201,8 @@ class TaskModel:
             callbacks.append(EarlyStoppingCallback(
                 early_stopping_patience=self.args["early_stopping_patience"],
                 early_stopping_threshold=self.args["early_stopping_delta"]))
-        if self.args["early_stopping_consider_epochs"] and eval_ds is not None:
+        if eval_ds is not None and (self.args["early_stopping_consider_epochs"] or (
+                self.args["evaluate_each_epoch"] and self.args["evaluate_during_training"])):
             callbacks.append(EvaluateAtEpochEnd())
         if run is not None and eval_ds is not None:
             callbacks.append(_wandb.EvalSamplesCallback(self._samples,
@@ -249,6 +265,11 @@ class TaskModel:
                                        per_device_eval_batch_size=self.args["eval_batch_size"]))
         self._predictor.callback_handler.callbacks = []
         return self._predictor.predict(dataset).predictions
+
+
+def _is_records(data: Any) -> bool:
+    """A list of items (QA's {context, qas} dicts), not a list of file paths."""
+    return isinstance(data, list) and bool(data) and isinstance(data[0], dict)
 
 
 def _samples_every() -> int:

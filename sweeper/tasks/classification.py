@@ -41,12 +41,40 @@ class ClassificationModel(TaskModel):
     auto_class = AutoModelForSequenceClassification
 
     def _setup_labels(self, num_labels, kwargs):
-        self.num_labels = num_labels or 2
+        names = list(self.args["labels_list"])
+        if names and num_labels and num_labels != len(names):
+            raise BadInput(f"num_labels: {num_labels}, but labels_list has {len(names)} labels")
+        self.num_labels = len(names) or num_labels or 2
         if self.num_labels < 2:
             raise BadInput(f"num_labels: must be >= 2 for classification, got {self.num_labels}")
+        self.labels_map = _labels_map(names, self.args["labels_map"])
+        self.label_names = sorted(self.labels_map, key=self.labels_map.get) if names else None
 
     def _config_kwargs(self) -> dict:
-        return {"num_labels": self.num_labels}
+        kwargs: dict = {"num_labels": self.num_labels}
+        if self.label_names:  # saved with the model: HF pipelines then say the names too
+            kwargs["id2label"] = {i: str(name) for i, name in enumerate(self.label_names)}
+            kwargs["label2id"] = {str(name): i for i, name in enumerate(self.label_names)}
+        return kwargs
+
+    def _prepare(self, df: Any, what: str) -> Any:
+        """With labels_list, the labels as the class indexes labels_map gives them."""
+        if not self.labels_map or not isinstance(df, pd.DataFrame) or "labels" not in df:
+            return df
+        codes = []
+        for value in df["labels"]:
+            code = _lookup(self.labels_map, value)
+            if code is None:
+                raise BadInput(f"{what}: label {_plain(value)!r} is not in labels_list "
+                               f"({', '.join(map(str, self.labels_map))})")
+            codes.append(code)
+        return df.assign(labels=codes)
+
+    def _named(self, predicted) -> list:
+        """Class indexes as the user's labels (labels_list), else as ints."""
+        if self.label_names:
+            return [self.label_names[int(p)] for p in predicted]
+        return [int(p) for p in predicted]
 
     def _text_columns(self, df: pd.DataFrame) -> tuple[str, ...]:
         return ("text_a", "text_b") if "text_a" in df.columns else ("text",)
@@ -92,18 +120,22 @@ class ClassificationModel(TaskModel):
 
     def eval_model(self, eval_df: pd.DataFrame, **kwargs) -> tuple[dict, np.ndarray, list]:
         """``(result, model_outputs, wrong_predictions)``, as Simple Transformers returns them."""
+        given = eval_df
+        eval_df = self._input(eval_df, "eval_df")
         self._check_frame(eval_df, "eval_df")
         logits = self._predict_logits(self._dataset(eval_df, evaluate=True))
         predicted = np.argmax(logits, axis=-1)
         labels = np.array([int(v) for v in eval_df["labels"]])
         result = self._scores(predicted, labels)
         result.update(_confusion(predicted, labels, self.num_labels))
-        wrong = [row for row, p, y in zip(eval_df.to_dict("records"), predicted, labels,
+        rows = given if isinstance(given, pd.DataFrame) else eval_df
+        wrong = [row for row, p, y in zip(rows.to_dict("records"), predicted, labels,
                                           strict=True) if p != y]
         return result, logits, wrong
 
-    def predict(self, to_predict: list) -> tuple[list[int], np.ndarray]:
-        """Predicted labels and raw outputs for texts (or ``[text_a, text_b]`` pairs)."""
+    def predict(self, to_predict: list) -> tuple[list, np.ndarray]:
+        """Predicted labels (labels_list's names where given) and raw outputs for texts (or
+        ``[text_a, text_b]`` pairs)."""
         if not to_predict:
             raise BadInput("to_predict: nothing to predict (an empty list)")
         if isinstance(to_predict[0], (list, tuple)):
@@ -112,7 +144,7 @@ class ClassificationModel(TaskModel):
         else:
             df = pd.DataFrame({"text": [str(t) for t in to_predict]})
         logits = self._predict_logits(_TextDataset(self._encode(df)))
-        return np.argmax(logits, axis=-1).tolist(), logits
+        return self._named(np.argmax(logits, axis=-1)), logits
 
     def _samples(self, limit: int) -> list[tuple]:
         df = getattr(self, "_eval_df", None)
@@ -120,8 +152,45 @@ class ClassificationModel(TaskModel):
             return []
         head = df.head(limit)
         logits = self._predict_logits(self._dataset(head, evaluate=True))
-        return list(zip(head[self._text_columns(head)[0]], np.argmax(logits, axis=-1),
-                        head["labels"], strict=True))
+        return list(zip(head[self._text_columns(head)[0]], self._named(np.argmax(logits, -1)),
+                        self._named(head["labels"]), strict=True))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _lookup(labels_map: dict, value: Any) -> int | None:
+    """A label's class index; YAML and JSON keys are strings, so "1" finds the label 1."""
+    value = _plain(value)
+    if value in labels_map:
+        return labels_map[value]
+    return next((code for name, code in labels_map.items() if str(name) == str(value)), None)
+
+
+def _labels_map(names: list, given: dict) -> dict:
+    """labels_list's names -> class indexes: labels_map where given (Simple Transformers'
+    meaning), else the list's order. BadInput where the two disagree."""
+    if len({str(n) for n in names}) != len(names):
+        raise BadInput("labels_list: a label is listed twice")
+    if not given:
+        return {name: i for i, name in enumerate(names)}
+    if not names:
+        raise BadInput("labels_map: needs labels_list (the labels it maps)")
+    mapped = {}
+    for name in names:
+        code = _lookup(given, name)
+        if code is None:
+            raise BadInput(f"labels_map: has no entry for {name!r} of labels_list")
+        mapped[name] = code
+    if sorted(map(str, mapped.values())) != sorted(map(str, range(len(names)))) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in mapped.values()):
+        raise BadInput(f"labels_map: its values must be the class indexes 0..{len(names) - 1}, "
+                       f"each once; got {', '.join(map(repr, mapped.values()))}")
+    extra = [key for key in given if str(key) not in {str(name) for name in names}]
+    if extra:
+        raise BadInput(f"labels_map: {extra[0]!r} is not in labels_list")
+    return mapped
 
 
 def _confusion(predicted, labels, num_labels: int) -> dict[str, int]:
@@ -138,14 +207,31 @@ class MultiLabelClassificationModel(ClassificationModel):
 
 
     def _setup_labels(self, num_labels, kwargs):
+        names = list(self.args["labels_list"])
+        if names and num_labels and num_labels != len(names):
+            raise BadInput(f"num_labels: {num_labels}, but labels_list has {len(names)} labels")
+        num_labels = len(names) or num_labels
         if not num_labels or num_labels < 1:
             raise BadInput("num_labels: a multi-label model needs num_labels (the length of each "
-                           "multi-hot label list)")
+                           "multi-hot label list) or labels_list")
+        if len({str(n) for n in names}) != len(names):
+            raise BadInput("labels_list: a label is listed twice")
         self.num_labels = num_labels
+        self.label_names = names or None
+        self.labels_map = {}
         self.threshold = float(kwargs.get("threshold", 0.5))
 
     def _config_kwargs(self) -> dict:
-        return {"num_labels": self.num_labels, "problem_type": "multi_label_classification"}
+        return {**super()._config_kwargs(), "problem_type": "multi_label_classification"}
+
+    def _prepare(self, df: Any, what: str) -> Any:
+        """Label lists read from a file as text ("[0, 1, 0]") as lists."""
+        if isinstance(df, pd.DataFrame) and "labels" in df and len(df) and isinstance(
+                df["labels"].iloc[0], str):
+            from .data import _as_list
+
+            return df.assign(labels=[_as_list(v, what) for v in df["labels"]])
+        return df
 
     def _check_frame(self, df: Any, what: str) -> None:
         require_columns(df, (*(self._text_columns(df) if isinstance(df, pd.DataFrame)
@@ -171,6 +257,7 @@ class MultiLabelClassificationModel(ClassificationModel):
                 "exact_match": float(accuracy_score(labels, predicted))}
 
     def eval_model(self, eval_df: pd.DataFrame, **kwargs) -> tuple[dict, np.ndarray, list]:
+        eval_df = self._input(eval_df, "eval_df")
         self._check_frame(eval_df, "eval_df")
         logits = self._predict_logits(self._dataset(eval_df, evaluate=True))
         probabilities = 1 / (1 + np.exp(-logits))

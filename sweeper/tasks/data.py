@@ -102,18 +102,53 @@ def _as_list(value: Any, what: str) -> list:
     return list(parsed)
 
 
-def label_codes(train: pd.DataFrame, evals: pd.DataFrame | None) -> tuple[pd.DataFrame,
+def class_labels(train: pd.DataFrame, evals: pd.DataFrame | None) -> tuple[pd.DataFrame,
                                                                           pd.DataFrame | None,
                                                                           list]:
-    """String class names as 0..K-1 codes (sorted names); integer labels are kept."""
+    """The classes in the data, sorted: integer labels as ints; otherwise the labels as text
+    (names, which the model maps through labels_list)."""
     values = list(train["labels"]) + (list(evals["labels"]) if evals is not None else [])
     if all(isinstance(v, int) or (hasattr(v, "is_integer") and float(v).is_integer())
            for v in values):
-        names = sorted({int(v) for v in values})
         return (train.assign(labels=train["labels"].astype(int)),
-                None if evals is None else evals.assign(labels=evals["labels"].astype(int)), names)
-    names = sorted({str(v) for v in values})
-    code = {name: i for i, name in enumerate(names)}
-    return (train.assign(labels=[code[str(v)] for v in train["labels"]]),
-            None if evals is None else evals.assign(labels=[code[str(v)] for v in evals["labels"]]),
-            names)
+                None if evals is None else evals.assign(labels=evals["labels"].astype(int)),
+                sorted({int(v) for v in values}))
+    return (train.assign(labels=train["labels"].astype(str)),
+            None if evals is None else evals.assign(labels=evals["labels"].astype(str)),
+            sorted({str(v) for v in values}))
+
+
+_BUILDERS = {".csv": ("csv", {}), ".tsv": ("csv", {"delimiter": "\t"}),
+             ".json": ("json", {}), ".jsonl": ("json", {}), ".parquet": ("parquet", {})}
+
+
+def from_hf_datasets(data: Any, what: str) -> pd.DataFrame:
+    """use_hf_datasets: a data file's path (or a list of paths, read as one table) or an HF
+    ``datasets.Dataset``, as a frame."""
+    import datasets
+
+    if isinstance(data, datasets.DatasetDict):
+        raise BadInput(f"{what}: a DatasetDict ({', '.join(data)}); give one split, like "
+                       f"data[{next(iter(data), 'train')!r}]")
+    if isinstance(data, datasets.Dataset):
+        return data.to_pandas()
+    paths = [data] if isinstance(data, (str, Path)) else data
+    if not isinstance(paths, (list, tuple)) or not paths or not all(
+            isinstance(p, (str, Path)) for p in paths):
+        raise BadInput(f"{what}: with use_hf_datasets, give a DataFrame, a data file's path, a "
+                       f"list of paths or a datasets.Dataset; got {type(data).__name__}")
+    suffixes = {Path(p).suffix.lower() for p in paths}
+    for path in paths:
+        if not Path(path).is_file():
+            raise BadInput(f"{what}: data file {str(path)!r}: no such file")
+    if len(suffixes) != 1 or next(iter(suffixes)) not in _BUILDERS:
+        raise BadInput(f"{what}: data files of one format, one of "
+                       f"{', '.join(_BUILDERS)}; got {', '.join(sorted(suffixes))}")
+    builder, options = _BUILDERS[suffixes.pop()]
+    try:
+        table = datasets.load_dataset(builder, data_files=[str(p) for p in paths],
+                                      split="train", **options)
+    except (ValueError, OSError, datasets.exceptions.DatasetGenerationError) as exc:
+        raise BadInput(f"{what}: cannot read {str(paths[0])!r} with the datasets library: "
+                       f"{str(exc).strip().splitlines()[0][:200]}") from None
+    return table.to_pandas()

@@ -77,8 +77,11 @@ def train(config: dict[str, Any], run_dir: Path, run=None) -> dict[str, Any]:
     train_data, eval_data = load_data(choice, args.get("encoding"))
     kwargs: dict[str, Any] = {}
     if task == "classification":
-        train_data, eval_data, names = data.label_codes(train_data, eval_data)
-        kwargs["num_labels"] = choice["num_labels"] or max(2, len(names))
+        train_data, eval_data, names = data.class_labels(train_data, eval_data)
+        if not args.get("labels_list") and names and isinstance(names[0], str):
+            args["labels_list"] = names  # saved in the model's config: predictions say them
+        kwargs["num_labels"] = choice["num_labels"] or (
+            None if args.get("labels_list") else max(2, len(names)))
     elif task == "multilabel":
         kwargs["num_labels"] = choice["num_labels"] or len(train_data["labels"].iloc[0])
     elif task == "ner":
@@ -101,7 +104,6 @@ def train(config: dict[str, Any], run_dir: Path, run=None) -> dict[str, Any]:
 
 def main() -> int:
     """``wandb.init()``, train, finish. Bad config or data: one line on stderr, exit 2."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import wandb
 

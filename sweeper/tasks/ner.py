@@ -26,7 +26,10 @@ class NERModel(TaskModel):
     auto_class = AutoModelForTokenClassification
 
     def _setup_labels(self, num_labels, kwargs):
-        labels = kwargs.get("labels") or CONLL_LABELS
+        given, listed = kwargs.get("labels"), list(self.args["labels_list"])
+        if given and listed and list(given) != listed:
+            raise BadInput("labels: differs from args.labels_list; give one of them")
+        labels = given or listed or CONLL_LABELS
         if len(set(labels)) != len(labels):
             raise BadInput("labels: a tag is listed twice")
         self.labels = list(labels)
@@ -95,6 +98,7 @@ class NERModel(TaskModel):
 
     def eval_model(self, eval_df: pd.DataFrame, **kwargs) -> tuple[dict, list, list]:
         """``(result, predicted tags per sentence, sentences with a wrong tag)``."""
+        eval_df = self._input(eval_df, "eval_df")
         self._check_frame(eval_df, "eval_df")
         dataset = self._dataset(eval_df, evaluate=True)
         logits = self._predict_logits(dataset)

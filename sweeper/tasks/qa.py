@@ -8,11 +8,13 @@ contexts are cut into overlapping windows; the answer is the best-scoring span o
 from __future__ import annotations
 
 import collections
+import os
 import re
 import string
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding, Trainer
 
 from ..errors import BadInput
@@ -82,6 +84,31 @@ class QuestionAnsweringModel(TaskModel):
 
     def _setup_labels(self, num_labels, kwargs):
         self.doc_stride = int(kwargs.get("doc_stride", 0)) or None
+
+    def _input(self, data: Any, what: str) -> Any:
+        """As Simple Transformers takes it: a list of {context, qas}, or a SQuAD JSON file's
+        path; with use_hf_datasets, rows of id, context, question, answers (SQuAD on the Hub)."""
+        if isinstance(data, (str, os.PathLike)) and not self.args["use_hf_datasets"]:
+            from .data import read_squad
+
+            return read_squad(str(data))
+        return super()._input(data, what)
+
+    def _from_frame(self, df: pd.DataFrame, what: str) -> list:
+        missing = [c for c in ("id", "context", "question") if c not in df.columns]
+        if missing:
+            raise BadInput(f"{what}: rows need id, context, question and answers (SQuAD's "
+                           f"columns); no {missing[0]!r}")
+        items: dict[str, dict] = {}
+        for row in df.to_dict("records"):
+            answers = row.get("answers") or {"text": [], "answer_start": []}
+            qa = {"id": str(row["id"]), "question": row["question"],
+                  "answers": [{"text": str(t), "answer_start": int(a)} for t, a in zip(
+                      list(answers["text"]), list(answers["answer_start"]), strict=True)]}
+            qa["is_impossible"] = not qa["answers"]
+            items.setdefault(row["context"], {"context": row["context"], "qas": []})["qas"] \
+                .append(qa)
+        return list(items.values())
 
     def _check_frame(self, data: Any, what: str, need_answers: bool = True) -> None:
         if not isinstance(data, list) or not data:
@@ -190,6 +217,7 @@ class QuestionAnsweringModel(TaskModel):
 
     def eval_model(self, eval_data: list, **kwargs) -> tuple[dict, dict, list]:
         """``(result, answers by question id, wrong predictions)``."""
+        eval_data = self._input(eval_data, "eval_data")
         self._check_frame(eval_data, "eval_data")
         dataset = self._windows(eval_data, train=False)
         texts, _ = self._answers(dataset, self._predict_logits(dataset))
