@@ -150,6 +150,12 @@ class Backend(Protocol):
         None for a CPU agent on a machine without GPUs)."""
         ...
 
+    def run_function(self, sweep_id: str, function: Any, count: int | None = None) -> int:
+        """Call ``function`` in this process once per run of the sweep (at most ``count``), as
+        ``wandb.agent(sweep_id, function=...)`` does: it calls ``wandb.init()`` and reads
+        ``wandb.config``; each run is finished before the next starts. Returns the runs run."""
+        ...
+
     def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
                 registry_dir: str | None = None, best: bool = True) -> Any:
         """Make ``run``'s checkpoint (a row of ``analysis.runs()``) a new version of the

@@ -400,6 +400,12 @@ class LocalBackend:
             process.shown["SWEEPER_STORAGE"] = self.location
         return processes
 
+    def run_function(self, sweep_id: str, function, count: int | None = None) -> int:
+        """Sweeper's agent loop, in this process, with ``function`` as the program."""
+        from ...agent._function import run_function
+
+        return run_function(self, sweep_id, function, count=count)
+
     def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
                 registry_dir: str | None = None, best: bool = True) -> registry.Version:
         """A new version in the local registry (``.sweeper/registry``)."""

@@ -270,6 +270,31 @@ class WandbBackend:
             common["PATH"] = path
         return one_per_slot(argv, slots, common)
 
+    def run_function(self, sweep_id: str, function, count: int | None = None) -> int:
+        """W&B's own agent in this process (``wandb.agent(function=...)``): it asks the server
+        for each run, calls ``function`` and finishes the run before the next."""
+        import wandb
+
+        path = self._path(sweep_id)
+        ran = [0]
+
+        def counted() -> None:
+            ran[0] += 1
+            function()
+
+        self._public_sweep(path)  # the host answers and has the sweep, within the time limit
+        if self._user_silent is None:  # the runs speak as the user set it
+            os.environ.pop("WANDB_SILENT", None)
+        else:
+            os.environ["WANDB_SILENT"] = self._user_silent
+        try:
+            with self._sdk(f"running the runs of {path}"):
+                wandb.agent(path.id, function=counted, entity=path.entity,
+                            project=path.project, count=count)
+        finally:
+            self._api = None  # the agent reset the SDK: the old Api's connection is closed
+        return ran[0]
+
     # --- promotion ----------------------------------------------------------------------------
 
     def promote(self, run: dict, name: str, aliases: tuple[str, ...], metadata: dict,
