@@ -25,7 +25,13 @@ META = "sweeper-version.json"
 
 
 def root(path: str | os.PathLike | None = None) -> Path:
-    return Path(path or os.environ.get("SWEEPER_REGISTRY") or ".sweeper/registry")
+    """``path``, else SWEEPER_REGISTRY, else the workspace's ``.sweeper/registry``."""
+    from . import workspace
+
+    chosen = path or os.environ.get("SWEEPER_REGISTRY")
+    if not chosen:
+        return workspace.root() / workspace.FOLDER / "registry"
+    return Path(chosen).resolve()
 
 
 @dataclass

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +20,11 @@ def sweep(tmp_path, monkeypatch):
     """A finished sweep: 3 configurations x 2 seeds, one failed run, one crash, checkpoints."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SWEEPER_REGISTRY", str(tmp_path / "registry"))
-    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    return make_sweep(tmp_path / "db.sqlite", tmp_path / "ckpt")
+
+
+def make_sweep(database: Path, checkpoints: Path):
+    backend = open_backend(f"sqlite:///{database}")
     info = backend.create_sweep(spec.validate({
         "name": "s", "program": "x.py", "method": "grid",
         "metric": {"name": "acc", "goal": "maximize"},
@@ -29,7 +37,7 @@ def sweep(tmp_path, monkeypatch):
         run = backend.next_run(info.id, agent)
         key = (run.params["lr"], run.params["manual_seed"])
         if key in scores:
-            checkpoint = tmp_path / "ckpt" / run.name
+            checkpoint = checkpoints / run.name
             checkpoint.mkdir(parents=True)
             (checkpoint / "model.bin").write_bytes(f"{key}".encode())
             backend.log(run.run_id, [{"acc": scores[key] - 0.1}, {"acc": scores[key]}])
@@ -139,7 +147,9 @@ def test_cli_results_json_and_promote(sweep, run_cli, tmp_path):
     assert "not ranked: 2 runs" in table.out and "not distinguishable" in table.out
     promoted = run_cli("promote", sweep_id, "--alias", "production", "--storage", db)
     assert promoted.code == 0 and promoted.out.splitlines()[0].startswith("registered s:v1")
-    assert run_cli("registry", "show", "s:production").out.strip().endswith("s/v1")
+    folder = tmp_path / "registry" / "s" / "v1"  # absolute, wherever SWEEPER_REGISTRY points
+    assert run_cli("registry", "show", "s:production").out.strip() == str(folder)
+    assert run_cli("registry", "show", "s").out.strip().endswith(f"  {folder}")
 
 
 def test_importance_and_plots(sweep, tmp_path):
@@ -154,24 +164,42 @@ def test_importance_and_plots(sweep, tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
 
 
-def test_the_notebook_runs_end_to_end(sweep, tmp_path, monkeypatch):
-    import nbclient
-    import nbformat
+@pytest.mark.parametrize("where", ["root", "notebooks"])
+def test_the_notebook_runs_from_the_root_and_from_notebooks_on_one_database_and_registry(
+        tmp_path, where):
+    """`jupyter nbconvert --execute` from a repository's root and from notebooks/: the notebook
+    finds the root's .sweeper/ (the CLI's) and makes no second database or registry."""
+    import shutil
 
     from tests.conftest import ROOT
 
-    backend, sweep_id = sweep
-    monkeypatch.setenv("SWEEPER_NOTEBOOK_SWEEP", sweep_id)
-    monkeypatch.setenv("SWEEPER_STORAGE", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    monkeypatch.setenv("SWEEPER_NOTEBOOK_PLOTS", str(tmp_path / "nb-plots"))
-    monkeypatch.setenv("SWEEPER_NOTEBOOK_MODEL", "from-notebook")
-    notebook = nbformat.read(ROOT / "notebooks" / "sweep_analysis.ipynb", as_version=4)
-    nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / "sweep_analysis.ipynb", repo / "notebooks")
+    (repo / ".sweeper").mkdir()
+    backend, sweep_id = make_sweep(repo / ".sweeper" / "sweeper.db", repo / "ckpt")
+    cwd = repo if where == "root" else repo / "notebooks"
+    notebook = Path("notebooks/sweep_analysis.ipynb" if where == "root" else
+                    "sweep_analysis.ipynb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWEEPER_", "WANDB_"))}
+    env.update({"SWEEPER_NOTEBOOK_SWEEP": sweep_id, "SWEEPER_NOTEBOOK_MODEL": "from-notebook",
+                "SWEEPER_NOTEBOOK_PLOTS": str(tmp_path / "nb-plots")})
+    done = subprocess.run([str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to",
+                           "notebook", "--execute", str(notebook), "--output-dir",
+                           str(tmp_path / "out")], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    import nbformat
+
+    executed = nbformat.read(tmp_path / "out" / "sweep_analysis.ipynb", as_version=4)
+    outputs = [o for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum(1 for o in outputs if "image/png" in o.get("data", {})) == 4
-    assert registry.load("from-notebook:candidate").name == "v1"
+    assert sorted(p.relative_to(repo) for p in repo.rglob(".sweeper")) == [Path(".sweeper")]
+    version = registry.load("from-notebook:candidate", str(repo / ".sweeper" / "registry"))
+    assert version.name == "v1" and version.is_dir()
+    assert str(version) in "".join(o.get("text", "") for o in outputs)  # printed absolute
 
 
 def test_results_names_runs_marks_stopped_ones_and_shows_no_empty_intervals(tmp_path, run_cli):
@@ -232,3 +260,17 @@ def test_plots_draw_states_apart_and_say_what_they_cannot_show(tmp_path, monkeyp
     assert "yellow is better" in colorbar.get_ylabel()
     labels = figures["parameter_vs_metric.png"].axes[-1].get_legend_handles_labels()[1]
     assert labels == ["finished", "stopped early", "failed, crashed or killed"]
+
+
+def test_the_workspace_is_the_repositorys_nearest_sweeper_folder(tmp_path):
+    from sweeper import workspace
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "a" / "b").mkdir(parents=True)
+    assert workspace.root(repo / "a" / "b") == repo  # none yet: the root's, made there
+    (repo / "a" / ".sweeper").mkdir()
+    assert workspace.root(repo / "a" / "b") == repo / "a"  # the nearest one
+    (tmp_path / "plain" / "sub").mkdir(parents=True)
+    (tmp_path / ".sweeper").mkdir()
+    assert workspace.root(tmp_path / "plain" / "sub") == tmp_path / "plain" / "sub"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._inject import wandb_hook
+from .. import workspace
 from ..backends import Assignment, Backend
 from . import _command
 
@@ -29,7 +30,7 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
     sweep = backend.sweep(sweep_id)
     metric = (sweep.config.get("metric") or {}).get("name")
     agent_id = backend.register_agent(sweep.id, socket.gethostname(), os.getpid(), None)
-    runs_dir = Path(runs_dir or Path.cwd() / ".sweeper" / "runs") / sweep.id
+    runs_dir = Path(runs_dir or workspace.folder().resolve() / "runs") / sweep.id
     done = 0
     saved_env = dict(os.environ)
     try:

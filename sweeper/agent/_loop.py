@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import workspace
 from ..backends import Assignment, Backend
 from ..errors import SpecError, SweeperError
 from ..progress import fmt, silent_after_s, swept_params_text
@@ -58,7 +59,8 @@ class Agent:
         self.grace_s = grace_s
         self.device = device
         self.cwd = Path(cwd or os.getcwd())
-        self.runs_dir = Path(runs_dir or self.cwd / ".sweeper" / "runs") / self.sweep.id
+        self.runs_dir = Path(runs_dir or workspace.root(self.cwd) / workspace.FOLDER / "runs"
+                             ) / self.sweep.id
         self.echo = echo or (lambda message: log.info(message))
         self.interrupt = threading.Event()
         self.interrupt_reason = INTERRUPTED

@@ -131,7 +131,8 @@ def registry_show(reference: str) -> None:
         return
     for meta in registry.show(reference):
         click.echo(f"{meta['version']}  {', '.join(meta['aliases']) or '-'}  run {meta.get('run')}"
-                   f"  {meta.get('metric')}={meta.get('value')}")
+                   f"  {meta.get('metric')}={meta.get('value')}  "
+                   f"{registry.root() / reference / meta['version']}")
 
 
 COMMANDS = [results, plot, promote, registry_group]

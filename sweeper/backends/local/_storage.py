@@ -29,6 +29,13 @@ DEFAULT_STORAGE = ".sweeper/sweeper.db"
 BUSY_TIMEOUT_S = 30  # SQLite waits this long for another writer's lock, then the retry goes on
 
 
+def default_storage() -> str:
+    """The workspace's SQLite file (``.sweeper/sweeper.db``, see ``sweeper.workspace``)."""
+    from ... import workspace
+
+    return str(workspace.folder() / "sweeper.db")
+
+
 def busy_timeout_s() -> float:
     try:
         return max(0.1, float(os.environ.get("SWEEPER_SQLITE_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S)))
@@ -47,7 +54,7 @@ def resolve_url(storage: str | None) -> str:
     >>> resolve_url("postgresql://postgres@127.0.0.1/sweeper")
     'postgresql+psycopg://postgres@127.0.0.1/sweeper'
     """
-    storage = storage or os.environ.get("SWEEPER_STORAGE") or DEFAULT_STORAGE
+    storage = storage or os.environ.get("SWEEPER_STORAGE") or default_storage()
     if "://" not in storage:
         return f"sqlite:///{storage}"
     if re.match(r"^postgres(ql)?://", storage):
