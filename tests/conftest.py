@@ -107,3 +107,17 @@ def tiny_model(tmp_path_factory) -> str:
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return str(folder)
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """A working directory, and wandb set up afresh from this test's environment (the SDK keeps
+    process-wide settings from its first set-up)."""
+    import wandb
+
+    wandb.teardown()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.delenv("WANDB_PROJECT", raising=False)
+    return tmp_path

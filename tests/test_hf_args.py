@@ -20,7 +20,7 @@ from sweeper.tasks import (
     QuestionAnsweringModel,
 )
 
-from .test_tasks import FAST, in_tmp, sentiment  # noqa: F401 - in_tmp: a fixture
+from .test_tasks import FAST, sentiment
 
 NAMED = {"silent": True, "overwrite_output_dir": True, "save_model_every_epoch": False,
          "save_eval_checkpoints": False, "logging_steps": 5, "learning_rate": 5e-3,

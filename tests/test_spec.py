@@ -88,6 +88,33 @@ def test_init_writes_a_ready_valid_sweep(run_cli, tmp_path):
     assert config["method"] == "bayes"
     assert config["early_terminate"]["type"] == "hyperband"
     assert set(spec.DEFAULT_SPACE) <= set(config["parameters"])
+    # hyperband compares what runs report as they train: the built-in trainer evaluates then
+    assert config["parameters"]["evaluate_during_training"] == {"value": True}
+    assert config["parameters"]["evaluate_during_training_steps"] == {"value": 100}
+    assert "warning" not in run_cli("validate", path).err
+    plain = yaml.safe_load(run_cli("init", "--method", "random").out)
+    assert "early_terminate" not in plain and "evaluate_during_training" not in plain["parameters"]
+
+
+@pytest.mark.parametrize("program, evaluate, warned", [
+    ("agents/train.py", None, True), ("agents/train.py", {"value": False}, True),
+    ("agents/train.py", {"values": [True, False]}, False), (None, None, True),
+    ("my_script.py", None, False)])
+def test_hyperband_on_the_builtin_trainer_without_evaluation_is_a_warning(program, evaluate,
+                                                                         warned):
+    config = {"method": "bayes", "metric": {"name": "eval/accuracy", "goal": "maximize"},
+              "early_terminate": {"type": "hyperband", "min_iter": 2},
+              "parameters": {"learning_rate": {"min": 1e-5, "max": 1e-3}}}
+    if program:
+        config["program"] = program
+    if evaluate:
+        config["parameters"]["evaluate_during_training"] = evaluate
+    errors, warnings = spec.find_problems(config)
+    assert errors == []
+    said = [message for key, message in warnings if key == "early_terminate"]
+    assert bool(said) == warned
+    if warned:
+        assert "evaluate_during_training" in said[0] and "no run would be stopped" in said[0]
 
 
 def test_init_refuses_an_arg_without_default_range(run_cli):

@@ -28,20 +28,6 @@ FAST = {"silent": True, "overwrite_output_dir": True, "save_model_every_epoch": 
         "save_eval_checkpoints": False, "logging_steps": 5}
 
 
-@pytest.fixture
-def in_tmp(tmp_path, monkeypatch):
-    """A working directory, and wandb set up afresh from this test's environment (the SDK keeps
-    process-wide settings from its first set-up)."""
-    import wandb
-
-    wandb.teardown()
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("WANDB_MODE", "disabled")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    monkeypatch.delenv("WANDB_PROJECT", raising=False)
-    return tmp_path
-
-
 def sentiment(n: int = 40) -> pd.DataFrame:
     texts = ["good movie", "bad movie", "great film", "awful film", "lovely story", "boring plot"]
     labels = [1, 0, 1, 0, 1, 0]

@@ -8,8 +8,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from .._inject import wandb_hook
 from .. import workspace
+from .._inject import wandb_hook
 from ..backends import Assignment, Backend
 from . import _command
 

@@ -32,6 +32,10 @@ DEFAULT_SPACE: dict[str, dict[str, dict]] = {
 }
 
 
+# With hyperband, runs evaluate every this many steps (and at each epoch's end): hyperband's
+# first bracket then compares runs after 2 evaluations.
+EVAL_STEPS = 100
+
 # A grid multiplies: by default it covers the three args that matter most (12 runs).
 GRID_DEFAULT = ("learning_rate", "num_train_epochs", "train_batch_size")
 
@@ -62,7 +66,9 @@ def build_sweep(
     """A ready sweep config for the built-in agent.
 
     Parameters default to :data:`DEFAULT_SPACE`, the metric to the task's own, hyperband early
-    termination to on for bayes, and run_cap to 20 for random and bayes (a grid ends by itself).
+    termination to on for bayes (with evaluation during training, every :data:`EVAL_STEPS`
+    steps, so that runs report the metric as they train), and run_cap to 20 for random and
+    bayes (a grid ends by itself).
 
     >>> sweep = build_sweep("grid", parameters={"learning_rate": {"values": [1e-5, 3e-5]}})
     >>> sweep["method"], sweep["metric"]["name"], sweep["parameters"]["task"]
@@ -86,8 +92,10 @@ def build_sweep(
     config["parameters"] = params
     if hyperband is None:
         hyperband = method == "bayes"
-    if hyperband:
+    if hyperband:  # it compares what runs report during training: they must evaluate then
         config["early_terminate"] = {"type": "hyperband", "min_iter": 2, "eta": 2}
+        params.setdefault("evaluate_during_training", {"value": True})
+        params.setdefault("evaluate_during_training_steps", {"value": EVAL_STEPS})
     if run_cap is None and method != "grid":
         run_cap = 20
     if run_cap is not None:

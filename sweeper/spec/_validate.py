@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import copy
 import difflib
-import math
 import re
 from pathlib import PurePath
 from typing import Any
 
 from ..errors import SpecError
-from . import _hyperband, _params, _schema
+from . import _params, _schema
+from ._across import cross_field_problems, cross_field_warnings, hyperband_reporting_warnings
 from ._names import BUILTIN_PROGRAM, LOCAL_METHODS, METHODS, NEEDS_METRIC, W_AND_B_METHODS
+from ._numbers import GRID_LIMIT, data_problems, draw_problems, grid_size_problems, is_number
 from ._task_arg_checks import task_arg_problems
 
 __all__ = ["BUILTIN_PROGRAM", "GRID_LIMIT", "LOCAL_METHODS", "METHODS", "W_AND_B_METHODS",
@@ -30,15 +31,6 @@ SERVER_KEYS = ("run_cap",)
 LAUNCH_KEYS = ("job", "scheduler")
 # sweeper's own extension: several metrics, for multi-objective methods.
 EXTENSION_KEYS = ("metrics",)
-
-# The most points a grid may have: W&B's grid engine lists every combination on every hand-out.
-GRID_LIMIT = 100_000
-# Integers beyond this lose precision as JSON numbers (and overflow a database's integer).
-INT_LIMIT = 2**53
-# Nesting of mappings and lists (as for files: see _load).
-MAX_DEPTH = 64
-# e**x overflows a float above this.
-EXP_LIMIT = math.log(1.7976931348623157e308)
 
 Problem = tuple[str, str]
 
@@ -93,7 +85,7 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
     """
     if not isinstance(config, dict):
         return [("", "a sweep config must be a mapping of keys (method, metric, parameters, ...)")], []
-    data_errors = _data_problems(config)
+    data_errors = data_problems(config)
     if data_errors:  # NaN, inf, huge integers, keys that are not text: nothing else is safe
         return _dedupe(data_errors), []
     errors: list[Problem] = []
@@ -119,9 +111,11 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
             errors.append(("parameters", f"method {method} needs at least one parameter to "
                                          "search (all are constants)"))
         if method == "grid" and not errors:
-            errors += _grid_size_problems(parameters)
-    errors += _cross_field_problems(config)
-    warnings += _cross_field_warnings(config)
+            errors += grid_size_problems(parameters)
+    errors += cross_field_problems(config)
+    warnings += cross_field_warnings(config)
+    if runs_builtin_trainer(config):
+        warnings += hyperband_reporting_warnings(config)
     return _dedupe(errors), _dedupe(warnings)
 
 
@@ -282,7 +276,7 @@ def _parameter_problems(path: str, name: str, spec: Any, method: Any) -> tuple[l
     deprecated = _schema.deprecation(dist)
     if deprecated:
         warnings.append((path, deprecated))
-    errors += _draw_problems(path, filled)
+    errors += draw_problems(path, filled)
     if method == "grid" and dist not in _params.GRID_DISTRIBUTIONS:
         errors.append((path, f"grid search cannot enumerate a {dist} distribution; use values, "
                              "value, int_uniform or q_uniform (or method random/bayes)"))
@@ -317,8 +311,8 @@ def _diagnose(path: str, spec: dict) -> Problem:
         lo, hi = spec.get("min"), spec.get("max")
         if lo is None or hi is None:
             return f"{path}.{'max' if lo is not None else 'min'}", "missing (min and max go together)"
-        if not _is_number(lo) or not _is_number(hi):
-            bad = "min" if not _is_number(lo) else "max"
+        if not is_number(lo) or not is_number(hi):
+            bad = "min" if not is_number(lo) else "max"
             return f"{path}.{bad}", f"must be a number, got {spec[bad]!r}"
         if lo >= hi:
             return path, f"min ({lo}) must be less than max ({hi})"
@@ -344,23 +338,19 @@ def _diagnose(path: str, spec: dict) -> Problem:
             continue
         return _describe(error, path)
     lo, hi = spec.get("min"), spec.get("max")
-    if _is_number(lo) and _is_number(hi) and lo >= hi:
+    if is_number(lo) and is_number(hi) and lo >= hi:
         return path, f"min ({lo}) must be less than max ({hi})"
     if dist == "uniform":
         missing = [k for k in ("min", "max") if k not in spec]
         if missing:
             return f"{path}.{missing[0]}", "missing"
-        bad = [k for k in ("min", "max") if not _is_number(spec[k])]
+        bad = [k for k in ("min", "max") if not is_number(spec[k])]
         if bad:
             return f"{path}.{bad[0]}", f"must be a number, got {spec[bad[0]]!r}"
         extra = sorted(set(spec) - {"min", "max", "distribution"})
         if extra:
             return f"{path}.{extra[0]}", "unknown key for uniform"
     return path, f"not a valid {dist or 'parameter'}"
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _group_problems(parameters: dict, prefix: str) -> list[Problem]:
@@ -378,165 +368,6 @@ def _group_problems(parameters: dict, prefix: str) -> list[Problem]:
             else:
                 problems += _group_problems(inner, f"{path}.parameters")
     return problems
-
-
-# --- across keys -----------------------------------------------------------------------------
-
-def _cross_field_problems(config: dict) -> list[Problem]:
-    problems: list[Problem] = []
-    method = config.get("method")
-    metric = config.get("metric")
-    if method in NEEDS_METRIC and "metric" not in config:
-        problems.append(("metric", f"method {method} needs a metric to optimise "
-                                   "(metric: {name: ..., goal: minimize|maximize})"))
-    et = config.get("early_terminate")
-    if et is not None:
-        if "metric" not in config:
-            problems.append(("early_terminate", "early termination needs a metric "
-                                                "(metric: {name: ..., goal: ...})"))
-        if isinstance(et, dict) and et.get("type") == "hyperband":
-            problems += _hyperband_problems(et)
-    if isinstance(metric, dict) and "target" in metric and "goal" not in metric:
-        problems.append(("metric.goal", "a target needs a goal (minimize or maximize)"))
-    return problems
-
-
-def _cross_field_warnings(config: dict) -> list[Problem]:
-    warnings: list[Problem] = []
-    et = config.get("early_terminate")
-    if isinstance(et, dict) and "min_iter" in et and "max_iter" in et and "s" in et:
-        warnings.append(("early_terminate.min_iter", "ignored: with max_iter and s, W&B's "
-                         "hyperband engine computes the brackets from max_iter and s alone"))
-    return warnings
-
-
-def _hyperband_problems(et: dict) -> list[Problem]:
-    problems: list[Problem] = []
-    eta = et.get("eta", 3)
-    if _is_number(eta) and eta <= 1:
-        return [("early_terminate.eta", f"must be > 1, got {eta}")]
-    if "min_iter" in et and _is_number(et["min_iter"]) and et["min_iter"] < 1:
-        problems.append(("early_terminate.min_iter", f"must be >= 1, got {et['min_iter']}"))
-    if "max_iter" in et and _is_number(et["max_iter"]):
-        if et["max_iter"] < 1:
-            problems.append(("early_terminate.max_iter", f"must be >= 1, got {et['max_iter']}"))
-        elif "s" in et and _is_number(et["s"]) and _is_number(eta):
-            if et["s"] < 1:
-                problems.append(("early_terminate.s", f"must be >= 1, got {et['s']}"))
-            elif not float(et["s"]).is_integer():
-                problems.append(("early_terminate.s", "must be a whole number (the engine "
-                                 f"checks s brackets), got {et['s']}"))
-            elif et["max_iter"] / eta < 1:
-                problems.append(("early_terminate", f"max_iter ({et['max_iter']}) / eta ({eta}) "
-                                                    "is below 1: no bracket would ever be checked"))
-    if problems or not all(_is_number(v) for k, v in et.items() if k != "type"):
-        return problems
-    try:
-        _hyperband.bands({**et, "s": int(et["s"])} if "s" in et else et)
-    except OverflowError:
-        problems.append(("early_terminate.eta", f"too large ({eta:g}): W&B's engine computes "
-                         "100 brackets min_iter * eta**i and they overflow; use eta <= 1000"))
-    except (ValueError, TypeError, KeyError):
-        pass  # the schema problems above say what is missing
-    return problems
-
-
-# --- data that JSON, the databases and the engine can hold ----------------------------------
-
-def _data_problems(value: Any, path: str = "") -> list[Problem]:
-    """Every number finite and every integer within +-2**53; every key a string."""
-    problems: list[Problem] = []
-    stack: list[tuple[str, Any, int, tuple]] = [(path, value, 0, ())]
-    while stack:
-        where, item, depth, holders = stack.pop()
-        if isinstance(item, (dict, list, tuple)):
-            if id(item) in holders:
-                problems.append((where, "refers to a value that holds it (a loop)"))
-                continue
-            if depth >= MAX_DEPTH:
-                problems.append((where, f"nested deeper than {MAX_DEPTH} levels"))
-                continue
-            holders = (*holders, id(item))
-        if isinstance(item, dict):
-            for key, sub in item.items():
-                if not isinstance(key, str):
-                    problems.append((where or "the top level", f"key {key!r} is not text; "
-                                     "quote it"))
-                    continue
-                stack.append((f"{where}.{key}" if where else key, sub, depth + 1, holders))
-        elif isinstance(item, (list, tuple)):
-            stack.extend((f"{where}[{i}]", sub, depth + 1, holders) for i, sub in enumerate(item))
-        elif isinstance(item, bool) or item is None or isinstance(item, str):
-            continue
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                problems.append((where, f"must be a finite number, got {_float_text(item)}"))
-        elif isinstance(item, int):
-            if abs(item) > INT_LIMIT:
-                problems.append((where, f"integer too large ({_int_text(item)}); at most 2**53 "
-                                 "(9007199254740992) in size"))
-        else:
-            problems.append((where, f"must be plain data (text, number, true/false, null, list "
-                             f"or mapping), got {type(item).__name__}"))
-    return sorted(problems)
-
-
-def _float_text(x: float) -> str:
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-
-
-def _int_text(x: int) -> str:
-    digits = len(str(abs(x))) if abs(x) < 10**4000 else None
-    return f"{digits} digits" if digits else "over 4000 digits"
-
-
-def _draw_problems(path: str, spec: dict) -> list[Problem]:
-    """Bounds under which a distribution could draw inf or NaN (e**x overflows, a range wider
-    than the largest float)."""
-    dist = spec["distribution"]
-    lo, hi = spec.get("min"), spec.get("max")
-    if dist in ("log_uniform", "q_log_uniform") and _is_number(hi) and hi > EXP_LIMIT:
-        return [(f"{path}.max", f"e**{hi:g} is not a finite number; min and max of {dist} are "
-                 f"exponents of e (at most {EXP_LIMIT:.1f}); for limit values use "
-                 f"{_schema.DEPRECATED[dist]}")]
-    if dist == "inv_log_uniform" and _is_number(lo) and -lo > EXP_LIMIT:
-        return [(f"{path}.min", f"1/e**{lo:g} is not a finite number; min and max of "
-                 f"inv_log_uniform are exponents of e (at least {-EXP_LIMIT:.1f})")]
-    if dist in ("uniform", "q_uniform") and _is_number(lo) and _is_number(hi) \
-            and not math.isfinite(float(hi) - float(lo)):
-        return [(path, f"the range {lo:g}..{hi:g} is wider than the largest number; narrow it")]
-    if dist in ("normal", "q_normal", "log_normal", "q_log_normal"):
-        mu, sigma = spec.get("mu", 0), spec.get("sigma", 1)
-        if _is_number(mu) and _is_number(sigma):
-            reach = abs(mu) + 40 * sigma
-            if dist.endswith("log_normal") and mu + 10 * sigma > EXP_LIMIT:
-                return [(path, f"e**x with x = mu + 10 sigma ({mu + 10 * sigma:g}) is not a "
-                         f"finite number; keep mu + 10*sigma below {EXP_LIMIT:.0f}")]
-            if not math.isfinite(reach):
-                return [(path, "mu and sigma are so large that a draw can overflow")]
-    q = spec.get("q")
-    if q is not None and _is_number(q) and q <= 0:
-        return [(f"{path}.q", f"must be > 0, got {q}")]
-    return []
-
-
-def _grid_size_problems(parameters: dict) -> list[Problem]:
-    size = 1
-    for path, _, spec in _params.walk(parameters):
-        filled = _params.infer(path, spec)
-        if filled is None or filled["distribution"] not in _params.GRID_DISTRIBUTIONS:
-            return []
-        size *= _params.grid_count(filled)
-        if size > GRID_LIMIT:
-            break
-    if size > GRID_LIMIT:
-        total = 1
-        for _, _, spec in _params.walk(parameters):
-            total *= _params.grid_count(_params.infer("", spec))
-        return [("parameters", f"the grid has {total:,} combinations; at most {GRID_LIMIT:,} "
-                 "(W&B's grid engine lists them all on every hand-out): use fewer values, or "
-                 "method random or bayes")]
-    return []
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

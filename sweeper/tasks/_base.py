@@ -17,6 +17,7 @@ from . import _checkpoints, _features, _wandb
 from ._args import build_args, training_arguments
 from ._source import check_model_path, resolve_model  # noqa: F401 - check_model_path: API
 
+
 def require_columns(df: Any, columns: tuple[str, ...], what: str) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise BadInput(f"{what}: expected a pandas DataFrame, got {type(df).__name__}")

@@ -7,8 +7,13 @@ import json
 import sys
 
 import datasets
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer, Trainer,
-                          TrainerCallback, TrainingArguments)
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
 
 import sweeper.hf
 
