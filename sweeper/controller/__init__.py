@@ -10,6 +10,9 @@ from __future__ import annotations
 from ._runs import ACTIVE, TERMINAL, WANDB_STATE, ControllerRun, best_value, flatten
 
 OPTUNA_METHODS = ("tpe", "gp")
+# Methods whose suggestion fits a model to the runs so far (seconds at hundreds of runs): backends
+# run it outside the sweep's lock. grid and random draw in microseconds.
+FITTED_METHODS = ("bayes", *OPTUNA_METHODS)
 
 
 def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict | None:
@@ -47,5 +50,5 @@ def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
     return _wandb_engine.to_stop(config, runs)
 
 
-__all__ = ["ACTIVE", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun", "best_value",
+__all__ = ["ACTIVE", "FITTED_METHODS", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun", "best_value",
            "flatten", "suggest", "to_stop"]

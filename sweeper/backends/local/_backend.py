@@ -8,14 +8,11 @@ runs report is recorded by ``_reports``; reading (``_reads``) never writes.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import string
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, insert, select, update
@@ -25,10 +22,8 @@ from ...errors import BadInput, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, Assignment, NoRun, RunInfo, SweepInfo, one_per_slot
 from . import _handout, _reads, _reports
 from . import _tables as t
-from ._retry import Retrying, retry_window_s
-from ._storage import display_url, open_engine, parse_url
+from ._transactions import Transactions
 
-DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
 DEFAULT_MAX_RESUMES = 2
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 # A sweep's name names its runs (NAME-1, ...) and their folders: no path separators.
@@ -51,77 +46,11 @@ def check_sweep_name(name: str) -> str:
     return name
 
 
-class LocalBackend:
+class LocalBackend(Transactions):
     """Sweeps, runs and agents in a database reached through SQLAlchemy."""
 
     name = "local"
     poll_interval_s = 1.0
-
-    def __init__(self, storage: str | None = None, *, create: bool = True,
-                 read_only: bool = False, heartbeat_timeout: float | None = None,
-                 allow_memory: bool = False, notify: Callable[[str], None] | None = None):
-        parsed = parse_url(storage, allow_memory=allow_memory)
-        self.url = parsed.render_as_string(hide_password=False)
-        self.location = display_url(self.url)
-        self.read_only = read_only
-        self._open = lambda: open_engine(storage, create=create, read_only=read_only,
-                                         allow_memory=allow_memory)
-        self._engine = None
-        self.heartbeat_timeout = heartbeat_timeout or float(
-            os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", DEFAULT_HEARTBEAT_TIMEOUT_S))
-        self.retrying = Retrying(retry_window_s(max(self.heartbeat_timeout, 60.0)),
-                                 self.location, notify)
-        self._controller_runs = _handout.ControllerRuns()
-
-    @property
-    def engine(self):
-        """The database, opened on first use (a dry run plans without touching it)."""
-        if self._engine is None:
-            self._engine = self._open()
-        return self._engine
-
-    def open(self) -> LocalBackend:
-        """Open the database now (its problems surface here); returns self."""
-        self.engine  # noqa: B018
-        return self
-
-    # --- transactions ------------------------------------------------------------------------
-
-    def _write(self, body: Callable[[Connection], T]) -> T:
-        """``body`` in one write transaction, retried whole while the storage fails passingly."""
-        if self.read_only:
-            raise BadInput(f"{self.location} is open read-only")
-
-        def attempt() -> T:
-            with self.engine.connect().execution_options(sqlite_immediate=True) as conn, \
-                    conn.begin():
-                return body(conn)
-
-        return self.retrying(attempt)
-
-    def _read(self, body: Callable[[Connection], T]) -> T:
-        def attempt() -> T:
-            with self.engine.connect() as conn, conn.begin():
-                return body(conn)
-
-        return self.retrying(attempt)
-
-    @contextmanager
-    def _transaction(self, write: bool = False) -> Iterator[Connection]:
-        """One transaction outside the retry, for benchmarks and tests that seed records."""
-        options = {"sqlite_immediate": True} if write else {}
-        with self.engine.connect().execution_options(**options) as conn, conn.begin():
-            yield conn
-
-    def _lock_sweep(self, conn: Connection, sweep_id: str):
-        row = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)
-                           .with_for_update()).mappings().first()
-        if row is None:
-            raise UnknownSweep(f"no sweep {sweep_id!r} in {self.location}")
-        return row
-
-    def _deadline(self) -> float:
-        return time.time() - self.heartbeat_timeout
 
     # --- sweeps ------------------------------------------------------------------------------
 
@@ -164,12 +93,6 @@ class LocalBackend:
                                      self._deadline())
 
         return self._write(body)
-
-    def _sweep_row(self, conn: Connection, sweep_id: str):
-        row = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)).mappings().first()
-        if row is None:
-            raise UnknownSweep(f"no sweep {sweep_id!r} in {self.location}")
-        return row
 
     def sweep(self, sweep_id: str) -> SweepInfo:
         return self._read(lambda conn: _reads.sweep_info(conn, self._sweep_row(conn, sweep_id),
@@ -264,17 +187,44 @@ class LocalBackend:
 
     def next_run(self, sweep_id: str, agent_id: str, device: str | None = None
                  ) -> Assignment | NoRun:
-        """The next run for this agent: a requeued run first, else the controller's next draw."""
-        def body(conn: Connection) -> Assignment | NoRun:
-            sweep = self._lock_sweep(conn, sweep_id)
-            now = time.time()  # after the lock: the wait for it is not the run's
-            _handout.alive(conn, agent_id, now)  # an agent asking for work is alive
-            _handout.reap(conn, sweep_id, sweep["max_resumes"], now, self.heartbeat_timeout,
-                          since=self.retrying.silence_reference(self.heartbeat_timeout))
-            return _handout.next_run(conn, sweep, agent_id, device, now,
-                                     self._controller_runs, new_id)
+        """The next run for this agent: a requeued run first, else the controller's next draw.
 
-        return self._write(body)
+        A method that fits a model (bayes, tpe, gp) fits on a snapshot of the runs read without
+        the sweep's lock; the lock is held only to record the hand-out, so agents never wait
+        for each other's fits."""
+        while True:
+            fitted = self._fit_unlocked(sweep_id, agent_id)
+
+            def body(conn: Connection, fitted=fitted) -> Assignment | NoRun:
+                sweep = self._lock_sweep(conn, sweep_id)
+                now = time.time()  # after the lock: the wait for it is not the run's
+                _handout.alive(conn, agent_id, now)  # an agent asking for work is alive
+                _handout.reap(conn, sweep_id, sweep["max_resumes"], now,
+                              self.heartbeat_timeout,
+                              since=self.retrying.silence_reference(self.heartbeat_timeout))
+                return _handout.next_run(conn, sweep, agent_id, device, now,
+                                         self._controller_runs, new_id, fitted)
+
+            try:
+                return self._write(body)
+            except _handout.Refit:
+                continue  # the sweep changed since the snapshot: fit on the new one
+
+    def _fit_unlocked(self, sweep_id: str, agent_id: str) -> dict | None:
+        """The fitted method's suggestion from the runs as they are now (read, not locked), or
+        None when the next hand-out draws no new run of a fitted method."""
+        def snapshot(conn: Connection):
+            sweep = self._sweep_row(conn, sweep_id)
+            if not _handout.wants_fit(conn, sweep):
+                return None
+            return sweep["config"], self._controller_runs(conn, sweep_id)
+
+        read = self._read(snapshot)
+        if read is None:
+            return None
+        config, runs = read
+        # Each agent its own stream: two agents fitting the same snapshot differ.
+        return controller.suggest(config, runs, seed_key=f"{sweep_id}/{agent_id}")
 
     def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None,
             attempt: int | None = None) -> str | None:

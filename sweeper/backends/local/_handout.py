@@ -86,10 +86,30 @@ def _resumable(sweep) -> bool:
     return sweep["state"] == "finished" and reason.startswith(("run_cap", "grid exhausted"))
 
 
+class Refit(Exception):
+    """The sweep needs a fitted suggestion that the caller did not bring (the sweep changed
+    between the fit and the lock): fit again, outside the lock."""
+
+
+def wants_fit(conn: Connection, sweep) -> bool:
+    """Whether the next hand-out of ``sweep`` (read without the lock) will draw a new run from a
+    method that fits a model: then the caller fits first, before it takes the lock."""
+    config = sweep["config"]
+    if sweep["state"] != "running" or config["method"] not in controller.FITTED_METHODS:
+        return False
+    cap = config.get("run_cap")
+    if cap is not None and sweep["runs_total"] >= cap:
+        return False
+    return conn.execute(select(t.runs.c.id).where(t.runs.c.sweep_id == sweep["id"],
+                                                  t.runs.c.state == "pending").limit(1)
+                        ).first() is None
+
+
 def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: float,
-             controller_runs, new_id) -> Assignment | NoRun:
+             controller_runs, new_id, fitted: dict | None = None) -> Assignment | NoRun:
     """The next run for ``agent_id``: a requeued run first, else a new draw of the controller.
-    ``sweep`` is the locked sweep row."""
+    ``sweep`` is the locked sweep row. ``fitted``: the suggestion of a fitted method, made
+    before the lock (Refit when the method fits a model and none was brought)."""
     sweep_id = sweep["id"]
     if sweep["state"] == "paused":
         return NoRun("sweep is paused", wait=True)
@@ -125,9 +145,13 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
         finish_sweep(conn, sweep_id, f"run_cap {cap} reached", now)
         return NoRun(f"sweep is finished (run_cap {cap} reached)")
     method = config["method"]
-    runs = [] if method == "random" else controller_runs(conn, sweep_id,
-                                                         with_metric=method != "grid")
-    params = controller.suggest(config, runs, seed_key=sweep_id)
+    if method in controller.FITTED_METHODS:
+        if fitted is None:
+            raise Refit()
+        params = fitted
+    else:  # grid and random: cheap, and grid points stay unique under the lock
+        runs = [] if method == "random" else controller_runs(conn, sweep_id, with_metric=False)
+        params = controller.suggest(config, runs, seed_key=sweep_id)
     if params is None:
         finish_sweep(conn, sweep_id, "grid exhausted", now)
         return NoRun("sweep is finished (grid exhausted)")

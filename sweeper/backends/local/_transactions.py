@@ -1,0 +1,99 @@
+"""Transactions on a local backend's database: the engine opened on first use, reads and
+writes retried whole while the storage fails passingly (see _retry), the per-sweep write lock."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy import Connection, select
+
+from ...errors import BadInput, UnknownSweep
+from . import _handout
+from . import _tables as t
+from ._retry import Retrying, retry_window_s
+from ._storage import display_url, open_engine, parse_url
+
+DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
+
+T = TypeVar("T")
+
+
+class Transactions:
+    """The database of a local backend: opened on first use, read and written in transactions
+    that are retried whole while the storage fails passingly, sweeps locked for writing."""
+
+    def __init__(self, storage: str | None = None, *, create: bool = True,
+                 read_only: bool = False, heartbeat_timeout: float | None = None,
+                 allow_memory: bool = False, notify: Callable[[str], None] | None = None):
+        parsed = parse_url(storage, allow_memory=allow_memory)
+        self.url = parsed.render_as_string(hide_password=False)
+        self.location = display_url(self.url)
+        self.read_only = read_only
+        self._open = lambda: open_engine(storage, create=create, read_only=read_only,
+                                         allow_memory=allow_memory)
+        self._engine = None
+        self.heartbeat_timeout = heartbeat_timeout or float(
+            os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", DEFAULT_HEARTBEAT_TIMEOUT_S))
+        self.retrying = Retrying(retry_window_s(max(self.heartbeat_timeout, 60.0)),
+                                 self.location, notify)
+        self._controller_runs = _handout.ControllerRuns()
+
+    @property
+    def engine(self):
+        """The database, opened on first use (a dry run plans without touching it)."""
+        if self._engine is None:
+            self._engine = self._open()
+        return self._engine
+
+    def open(self):
+        """Open the database now (its problems surface here); returns self."""
+        self.engine  # noqa: B018
+        return self
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def _write(self, body: Callable[[Connection], T]) -> T:
+        """``body`` in one write transaction, retried whole while the storage fails passingly."""
+        if self.read_only:
+            raise BadInput(f"{self.location} is open read-only")
+
+        def attempt() -> T:
+            with self.engine.connect().execution_options(sqlite_immediate=True) as conn, \
+                    conn.begin():
+                return body(conn)
+
+        return self.retrying(attempt)
+
+    def _read(self, body: Callable[[Connection], T]) -> T:
+        def attempt() -> T:
+            with self.engine.connect() as conn, conn.begin():
+                return body(conn)
+
+        return self.retrying(attempt)
+
+    @contextmanager
+    def _transaction(self, write: bool = False) -> Iterator[Connection]:
+        """One transaction outside the retry, for benchmarks and tests that seed records."""
+        options = {"sqlite_immediate": True} if write else {}
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            yield conn
+
+    def _lock_sweep(self, conn: Connection, sweep_id: str):
+        row = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)
+                           .with_for_update()).mappings().first()
+        if row is None:
+            raise UnknownSweep(f"no sweep {sweep_id!r} in {self.location}")
+        return row
+
+    def _deadline(self) -> float:
+        return time.time() - self.heartbeat_timeout
+
+    def _sweep_row(self, conn: Connection, sweep_id: str):
+        row = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)).mappings().first()
+        if row is None:
+            raise UnknownSweep(f"no sweep {sweep_id!r} in {self.location}")
+        return row
