@@ -223,7 +223,7 @@ TASK_CHOICES: dict[str, TaskArg] = {
         TaskArg("task", STR, "classification", "which model layer trains",
                 choices=("classification", "multilabel", "ner", "qa")),
         TaskArg("model_type", STR, "bert", "model family (bert, roberta, ...)"),
-        TaskArg("model_name_or_path", STR, None, "local folder of a pretrained model",
+        TaskArg("model_name_or_path", STR, None, "a Hub model id or a local model folder",
                 nullable=True),
         TaskArg("train_file", STR, None, "training data (csv, json, jsonl)", nullable=True),
         TaskArg("eval_file", STR, None, "evaluation data (csv, json, jsonl)", nullable=True),

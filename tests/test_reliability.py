@@ -302,6 +302,8 @@ def test_a_malformed_storage_url_is_bad_input(run_cli, tmp_path, url, words):
 def test_an_existing_empty_file_never_becomes_a_database(tmp_path, run_cli):
     empty = tmp_path / "notes.db"
     empty.write_bytes(b"")
+    an_hour_ago = time.time() - 3600  # a fresh empty file may be a database being made
+    os.utime(empty, (an_hour_ago, an_hour_ago))
     path = tmp_path / "s.yaml"
     path.write_text("program: x.py\nmethod: grid\nparameters:\n  x: {values: [1]}\n")
     done = run_cli("create", path, "--storage", str(empty))

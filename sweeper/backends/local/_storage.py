@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -180,6 +181,7 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
     if path.is_dir():
         raise StorageError(f"storage {path} is a directory, not a database file")
     if path.exists():
+        _wait_while_being_made(path)
         if path.stat().st_size == 0 and not _made_by_us(path):
             raise StorageError(f"storage {path} is an empty file, not a sweeper database; "
                                "remove it or point --storage at another file")
@@ -204,6 +206,35 @@ _MADE: set[str] = set()  # database files this process created (empty until the 
 
 def _made_by_us(path: Path) -> bool:
     return str(path.resolve()) in _MADE
+
+
+_BEING_MADE_S = 30.0  # a file younger than this may be a database another process is making
+_BEING_MADE_WAIT_S = 5.0
+
+
+def _wait_while_being_made(path: Path) -> None:
+    """Wait a little while ``path`` looks like a database another process is making right now
+    (young, not ours, no table yet), so that a reader started beside ``sweeper run``
+    does not find it empty. An old file is taken as it is."""
+    if _made_by_us(path):
+        return
+    import sqlite3
+
+    deadline = time.monotonic() + _BEING_MADE_WAIT_S
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro"
+    while time.monotonic() < deadline:
+        try:
+            if time.time() - path.stat().st_mtime > _BEING_MADE_S:
+                return
+            probe = sqlite3.connect(uri, uri=True, timeout=1.0)
+            try:
+                if probe.execute("SELECT 1 FROM sqlite_master").fetchone():
+                    return  # the schema goes in as one transaction: any table means it is in
+            finally:
+                probe.close()
+        except (OSError, sqlite3.Error):
+            return  # not a database being made: the checks that follow say what it is
+        time.sleep(0.05)
 
 
 def _read_only_uri(path: Path, busy: float) -> str:
