@@ -11,8 +11,10 @@ _METHOD_WORDS = {
     "grid": "grid: every combination, once each",
     "random": "random: independent draws from each distribution",
     "bayes": "bayes: W&B's Gaussian-process search",
-    "tpe": "tpe: Optuna's tree-structured Parzen estimator (local backend only)",
-    "gp": "gp: Optuna's Gaussian-process search (local backend only)",
+    "tpe": ("tpe: Optuna's tree-structured Parzen estimator, numeric values lists searched in "
+            "their order (local backend only)"),
+    "gp": ("gp: Optuna's Gaussian-process search, numeric values lists searched in their order "
+           "(local backend only)"),
 }
 
 
