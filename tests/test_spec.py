@@ -299,3 +299,14 @@ def test_our_parameter_rule_is_the_engines(tmp_path):
             theirs = None
         ours = _schema.fill_parameter(shape)
         assert ours == theirs, shape
+
+
+def test_several_metrics_are_refused_until_multi_objective_sweeps_run(run_cli, tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("program: t.py\nmethod: tpe\nmetric: {name: a}\nmetrics:\n"
+                    "  - {name: a, goal: maximize}\n  - {name: b, goal: minimize}\n"
+                    "parameters:\n  x: {values: [1, 2]}\n")
+    done = run_cli("validate", path)
+    assert done.code == 2
+    assert done.err.splitlines() == [f"{path}: metrics: several metrics (multi-objective sweeps) "
+                                     "are not supported yet; name one metric under `metric:`"]

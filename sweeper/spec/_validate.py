@@ -178,6 +178,9 @@ def _top_level_problems(config: dict) -> list[Problem]:
         guess = _close_key(str(key), known)
         hint = f"; did you mean {guess}?" if guess else ""
         problems.append((str(key), f"unknown key{hint}"))
+    if "metrics" in config:  # reserved for multi-objective sweeps; refused until they run
+        problems.append(("metrics", "several metrics (multi-objective sweeps) are not supported "
+                         "yet; name one metric under `metric:`"))
     if "method" not in config:
         problems.append(("method", f"missing; one of {', '.join(METHODS)}"))
     elif config["method"] not in METHODS:
