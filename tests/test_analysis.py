@@ -274,3 +274,19 @@ def test_the_workspace_is_the_repositorys_nearest_sweeper_folder(tmp_path):
     (tmp_path / "plain" / "sub").mkdir(parents=True)
     (tmp_path / ".sweeper").mkdir()
     assert workspace.root(tmp_path / "plain" / "sub") == tmp_path / "plain" / "sub"
+
+
+def test_plot_axes_follow_the_sweeps_distributions():
+    """A log axis where the sweep draws log-uniformly (even over a narrow range), a linear one
+    where it draws uniformly (even when the draws span decades), the values otherwise."""
+    import numpy as np
+
+    from sweeper.analysis._plots import _log_scaled
+
+    narrow = np.array([5e-5, 1.5e-4, 3.4e-4])
+    wide = np.array([0.00026, 0.097, 0.145])
+    assert _log_scaled(narrow, {"distribution": "log_uniform_values", "min": 5e-5, "max": 5e-4})
+    assert not _log_scaled(wide, {"distribution": "uniform", "min": 0.0, "max": 0.2})
+    assert not _log_scaled(wide, {"min": 0.0, "max": 0.2})
+    assert _log_scaled(wide, {"values": [0.00026, 0.097, 0.145]})
+    assert not _log_scaled(narrow, None)

@@ -52,8 +52,29 @@ def _axis_values(series: pd.Series) -> tuple[np.ndarray, list[str] | None]:
     return series.astype(str).map({v: i for i, v in enumerate(labels)}).to_numpy(float), labels
 
 
-def _log_scaled(values: np.ndarray) -> bool:
+def _log_scaled(values: np.ndarray, declared: dict | None = None) -> bool:
+    """A log axis where the sweep draws the parameter log-uniformly; a linear one where it
+    draws it uniformly; for values lists (or no sweep config), where the values span decades."""
+    if isinstance(declared, dict):
+        distribution = str(declared.get("distribution", ""))
+        if "log" in distribution:
+            return bool(values.size and values.min() > 0)
+        if distribution or "min" in declared:
+            return False
     return bool(values.size and values.min() > 0 and values.max() / values.min() > 50)
+
+
+def _declared(df: pd.DataFrame, name: str) -> dict | None:
+    """The sweep file's entry for parameter ``name`` (dotted for nested parameters)."""
+    node = ((df.attrs.get("sweep") or {}).get("config") or {}).get("parameters") or {}
+    parts = name.split(".")
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+        if i < len(parts) - 1:
+            node = node.get("parameters") if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
 
 
 def _legend_for_states(ax, states) -> None:
@@ -79,7 +100,7 @@ def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
     for i, column in enumerate(columns):
         values, labels = _axis_values(shown[column])
         shown_low, shown_high = values.min(), values.max()
-        if labels is None and _log_scaled(values):
+        if labels is None and _log_scaled(values, _declared(df, column)):
             values = np.log10(values)
         low, high = values.min(), values.max()
         normalised.append((values - low) / (high - low) if high > low else np.full_like(values, 0.5))
@@ -177,7 +198,7 @@ def parameter_vs_metric(df: pd.DataFrame, path: Path) -> Path | None:
                            marker=marker, color=color, label=label)
         if labels:
             ax.set_xticks(range(len(labels)), labels, rotation=20)
-        elif _log_scaled(values):
+        elif _log_scaled(values, _declared(df, name)):
             ax.set_xscale("log")
         ax.set_xlabel(name)
         ax.set_ylabel(metric)
