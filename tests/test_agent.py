@@ -401,3 +401,32 @@ def test_after_a_function_agent_wandb_logging_in_the_process_is_untouched(work):
     run.finish()
     wandb.teardown()
     assert open_backend().runs(sweep.id)[0].steps == 1
+
+
+def test_a_user_program_resumes_from_its_own_checkpoint(work, monkeypatch):
+    """The README's five lines: a W&B program killed with its agent goes on, in its next
+    attempt, from the step after its last saved one, as the same W&B run."""
+    monkeypatch.setenv("SWEEPER_HEARTBEAT_TIMEOUT", "2")
+    sweep_id = open_backend().create_sweep(spec.validate({
+        "name": "own", "program": "resumable.py", "method": "grid",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"steps": {"value": 40}, "delay": {"value": 0.1}}})).id
+    doomed = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id], cwd=work,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: open_backend().runs(sweep_id) and open_backend().runs(sweep_id)[0].steps >= 8,
+              what="eight steps")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=30)
+    _wait_for(lambda: open_backend().runs(sweep_id)[0].state == "crashed",
+              what="the run to show as crashed")
+    proc = sweeper_process("agent", sweep_id, cwd=work)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = open_backend().runs(sweep_id, history=True)
+    assert (run.state, run.attempt) == ("finished", 2)
+    folder = next(work.glob(".sweeper/runs/*/own-1"))
+    first, second = (json.loads((folder / f"attempt-{n}.json").read_text()) for n in (1, 2))
+    assert first["SWEEPER_RESUME"] is None and first["WANDB_RUN_ID"] == first["run"]
+    assert second == {"SWEEPER_RESUME": "1", "SWEEPER_ATTEMPT": "2", "WANDB_RESUME": "allow",
+                      "WANDB_RUN_ID": first["run"], "run": first["run"]}
+    losses = [row["loss"] for row in run.history]
+    assert losses == [1.0 / (step + 1) for step in range(40)]  # no gap, no restart
