@@ -13,6 +13,7 @@ worst case against random's.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import zlib
 from typing import Any
@@ -120,7 +121,8 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict
             trial = optuna.trial.create_trial(params=params, distributions=searchable,
                                               state=TrialState.FAIL)
         study.add_trial(trial)
-    trial = study.ask(searchable)
+    with _one_torch_thread(config["method"]):
+        trial = study.ask(searchable)
     chosen = {k: ordinals[k][v] if k in ordinals else v for k, v in trial.params.items()}
     return _nest({**constants, **chosen})
 
@@ -134,6 +136,23 @@ def _position(values: list, value: Any) -> Any:
         if candidate == value:
             return position
     return value
+
+
+@contextlib.contextmanager
+def _one_torch_thread(method: str):
+    """gp fits a model of a few hundred points with torch: threads only fight each other (and
+    the other agents on the machine); one is faster. The caller's setting comes back after."""
+    if method != "gp":
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _contains(distribution: BaseDistribution, value: Any) -> bool:
