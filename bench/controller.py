@@ -3,7 +3,10 @@
 For grid, random, bayes and tpe, on SQLite and PostgreSQL, with 10, 100 and 1,000 runs already
 recorded: the time of `next_run` end to end, split into the engine's own compute (the controller
 called on the same runs in-process) and our overhead (database and bookkeeping). Then the
-allocation rate of 16 agent processes pulling from one sweep at once.
+allocation rate of 16 agent processes pulling from one sweep at once, and for the model-based
+methods, 16 agents asking at once at 300 recorded runs: each agent's wait (p50/p95), the part of
+it spent in the locked hand-out (which must not queue behind other agents' fits), against the
+time of one suggestion alone.
 
     python bench/controller.py [--postgres postgresql://postgres@127.0.0.1/postgres] [--out FILE]
 
@@ -32,7 +35,8 @@ from sweeper.backends.local import LocalBackend
 from sweeper.backends.local import _backend as _backend_module
 from sweeper.backends.local import _tables as t
 
-METHODS = ("grid", "random", "bayes", "tpe")
+METHODS = ("grid", "random", "bayes", "tpe", "gp")
+FITTED = ("bayes", "tpe", "gp")
 SIZES = (10, 100, 1000)
 REPEATS = 5
 
@@ -131,6 +135,66 @@ def _agent(storage: str, sweep_id: str, start_at: float, out) -> None:
     out.put((n, time.time()))
 
 
+def _asker(storage: str, sweep_id: str, start_at: float, out) -> None:
+    backend = LocalBackend(storage)
+    agent = backend.register_agent(sweep_id, "bench", 0, None)
+    fitted = []
+    original = backend._fit_unlocked
+
+    def timed_fit(*args):
+        start = time.perf_counter()
+        try:
+            return original(*args)
+        finally:
+            fitted.append(time.perf_counter() - start)
+
+    backend._fit_unlocked = timed_fit
+    # The engine's imports and first fit (gp loads torch on its first fit), before the start.
+    warm = backend._read(lambda conn: backend._controller_runs(conn, sweep_id))[:10]
+    controller.suggest(backend.sweep(sweep_id).config, warm)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    start = time.perf_counter()
+    got = backend.next_run(sweep_id, agent)
+    wait = time.perf_counter() - start
+    out.put((wait, sum(fitted), isinstance(got, Assignment)))
+
+
+def simultaneous_asks(storage: str, method: str, agents: int = 16, recorded: int = 300) -> dict:
+    """``agents`` processes ask for a run at the same instant, ``recorded`` runs already in."""
+    backend = LocalBackend(storage)
+    sweep = backend.create_sweep(sweep_config(method), name=f"bench-ask-{uuid.uuid4().hex[:6]}")
+    seed_runs(backend, sweep.id, method, recorded)
+    runs = backend._read(lambda conn: backend._controller_runs(conn, sweep.id))
+    config = backend.sweep(sweep.id).config
+    alone = []
+    for k in range(3):
+        start = time.perf_counter()
+        controller.suggest(config, runs, seed_key=str(k))
+        alone.append(time.perf_counter() - start)
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    start_at = time.time() + 10.0
+    procs = [ctx.Process(target=_asker, args=(storage, sweep.id, start_at, out))
+             for _ in range(agents)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    waits = sorted(w for w, _, _ in results)
+    locked = sorted(w - f for w, f, _ in results)
+
+    def pct(values, q):
+        return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+    return {"method": method, "agents": agents, "recorded": recorded,
+            "handed_out": sum(ok for _, _, ok in results),
+            "one_suggestion_s": statistics.median(alone),
+            "wait_p50_s": pct(waits, 0.5), "wait_p95_s": pct(waits, 0.95),
+            "locked_p50_s": pct(locked, 0.5), "locked_p95_s": pct(locked, 0.95)}
+
+
 def allocation_rate(storage: str, agents: int = 16, runs: int = 800) -> dict:
     backend = LocalBackend(storage)
     config = {**sweep_config("random"), "run_cap": runs}
@@ -155,6 +219,8 @@ def main() -> None:
                         help="an admin URL; the benchmark makes and drops its own database")
     parser.add_argument("--out", default="bench/results/controller.json")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only-asks", action="store_true",
+                        help="only the 16 simultaneous asks of the model-based methods")
     args = parser.parse_args()
 
     stores: dict[str, str] = {}
@@ -173,12 +239,14 @@ def main() -> None:
             print(f"(PostgreSQL skipped: {exc})", file=sys.stderr)
             pg_db = None
 
-    results: dict = {"next_run": [], "allocation": {}}
+    results: dict = {"next_run": [], "allocation": {}, "simultaneous_asks": {}}
     print(f"{'storage':9} {'method':7} {'runs':>5} {'total ms':>9} {'engine ms':>10} {'ours ms':>8}")
     try:
         for store, url in stores.items():
             backend = LocalBackend(url)
             for method, n in itertools.product(METHODS, SIZES):
+                if args.only_asks:
+                    break
                 r = time_next_run(backend, method, n)
                 results["next_run"].append({"storage": store, "method": method, "runs": n, **r})
                 print(f"{store:9} {method:7} {n:>5} {r['total_ms']:>9.1f} {r['engine_ms']:>10.1f} "
@@ -186,10 +254,22 @@ def main() -> None:
         print()
         print(f"{'storage':9} {'agents':>6} {'runs':>5} {'seconds':>8} {'runs/s':>7}")
         for store, url in stores.items():
+            if args.only_asks:
+                break
             r = allocation_rate(url)
             results["allocation"][store] = r
             print(f"{store:9} {r['agents']:>6} {r['runs']:>5} {r['seconds']:>8.2f} "
                   f"{r['runs_per_s']:>7.1f}", flush=True)
+        print()
+        print(f"{'storage':9} {'method':7} {'agents':>6} {'one fit s':>10} {'wait p50':>9} "
+              f"{'wait p95':>9} {'locked p50':>11} {'locked p95':>11}")
+        for store, url in stores.items():
+            for method in FITTED:
+                r = simultaneous_asks(url, method)
+                results["simultaneous_asks"].setdefault(store, {})[method] = r
+                print(f"{store:9} {method:7} {r['agents']:>6} {r['one_suggestion_s']:>10.3f} "
+                      f"{r['wait_p50_s']:>9.3f} {r['wait_p95_s']:>9.3f} "
+                      f"{r['locked_p50_s']:>11.3f} {r['locked_p95_s']:>11.3f}", flush=True)
     finally:
         if pg_db:
             import psycopg
@@ -197,6 +277,9 @@ def main() -> None:
             with psycopg.connect(args.postgres, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    if args.only_asks and Path(args.out).exists():  # keep the other figures of the last run
+        results = {**json.loads(Path(args.out).read_text()),
+                   "simultaneous_asks": results["simultaneous_asks"]}
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"\nwrote {args.out}")
 
