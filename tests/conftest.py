@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,3 +122,15 @@ def in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.delenv("WANDB_PROJECT", raising=False)
     return tmp_path
+
+
+def wait_for(predicate, timeout: float = 60.0, what: str = "condition", poll: float = 0.05):
+    """The predicate's first true value, polled until ``timeout``: tests wait on states and
+    events with a generous deadline, never on a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out waiting for {what}")

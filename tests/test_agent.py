@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from sweeper.agent import Agent, TooManyFailures, agent, plan_slots
 from sweeper.backends import open_backend
 from sweeper.errors import BadInput
 
-from .conftest import ROOT, sweeper_process
+from .conftest import ROOT, sweeper_process, wait_for
 from .wandb_records import read_offline_run
 
 PROGRAMS = ROOT / "tests" / "programs"
@@ -164,14 +163,7 @@ def test_a_failed_run_does_not_stop_the_agent(work):
         Agent(backend, sweep.id, count=3, max_failures=1).run()
 
 
-def _wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait_for = wait_for
 
 
 def _alive(pid: int) -> bool:

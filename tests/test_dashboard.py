@@ -21,6 +21,8 @@ import yaml
 from sweeper.backends import open_backend
 from sweeper.dashboard import Dashboard, SweeperStorage
 
+from .conftest import wait_for
+
 PROGRAM = """
 import time
 import wandb
@@ -50,14 +52,7 @@ def browser():
         launched.close()
 
 
-def _wait(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_for
 
 
 def test_the_dashboard_shows_a_running_sweep_live(browser, tmp_path):

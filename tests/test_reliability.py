@@ -17,19 +17,12 @@ from sweeper import spec
 from sweeper.backends import Assignment, open_backend
 from sweeper.errors import StorageError
 
-from .conftest import ROOT, sweeper_process
+from .conftest import ROOT, sweeper_process, wait_for
 
 PROGRAMS = ROOT / "tests" / "programs"
 
 
-def _wait_for(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait_for = wait_for
 
 
 class LockHolder(threading.Thread):

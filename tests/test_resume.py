@@ -4,13 +4,13 @@ run, the same W&B run id, no gap and no restart in its history, no duplicate con
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -19,19 +19,12 @@ import yaml
 
 from sweeper.backends import open_backend
 
-from .conftest import ROOT
+from .conftest import ROOT, wait_for
 
 STEPS = 160  # 320 rows, batch 8, 4 epochs
 
 
-def _wait_for(predicate, timeout: float = 120.0, what: str = "condition", poll: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait_for = functools.partial(wait_for, timeout=120.0, poll=0.02)
 
 
 def _sweep(folder: Path, tiny_model: str) -> Path:

@@ -4,11 +4,11 @@ step, summary, config, exit code) for `wandb sync`, read back with the SDK's own
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ import yaml
 
 from sweeper.backends import open_backend
 
-from .conftest import sweeper_process
+from .conftest import sweeper_process, wait_for
 from .wandb_records import read_offline_run
 
 PROGRAM = """
@@ -41,13 +41,7 @@ def _sweep(folder: Path, values: list[float]) -> Path:
     return path
 
 
-def _wait(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
+_wait = functools.partial(wait_for, timeout=120.0)
 
 
 def _check_complete(folder: Path, run) -> None:
