@@ -1,34 +1,19 @@
-"""Ranking configurations by the sweep's metric, seeds grouped, failures listed apart."""
+"""Ranking configurations by the sweep's metric (or its Pareto fronts), seeds grouped, failures
+listed apart: ``sweeper.ranking`` in a DataFrame."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 
-from ._frame import parameter_columns
+from .. import objectives as objectives_of
+from ..ranking import RANKED_STATES, SEED_PARAMS, Scored, t975, top_two_distinguishable
+from ..ranking import rank as rank_configurations
+from ._frame import objective_columns, parameter_columns
 
-# Student's t at 97.5% for 1..30 degrees of freedom (beyond: the Cornish-Fisher expansion);
-# scipy.stats would add a second to every `sweeper results`.
-_T975 = (12.7062047362, 4.30265272975, 3.18244630528, 2.7764451052, 2.57058183661,
-         2.44691184879, 2.36462425101, 2.30600413503, 2.26215716274, 2.22813885196,
-         2.20098516008, 2.17881282966, 2.16036865646, 2.14478668792, 2.13144954556,
-         2.11990529922, 2.10981557783, 2.10092204024, 2.09302405441, 2.08596344727,
-         2.07961384473, 2.0738730679, 2.06865761042, 2.06389856163, 2.05953855275,
-         2.05552943864, 2.05183051648, 2.0484071418, 2.04522964213, 2.0422724563)
-
-
-def t975(df: np.ndarray) -> np.ndarray:
-    """The 97.5% quantile of Student's t for each number of degrees of freedom (>= 1)."""
-    df = np.asarray(df, dtype=float)
-    z = 1.959963984540054
-    expansion = (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-                 + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
-    table = np.asarray(_T975)[np.clip(df.astype(int), 1, 30) - 1]
-    return np.where(df <= 30, table, expansion)
-
-# Parameters that vary the randomness, not the configuration.
-SEED_PARAMS = ("manual_seed", "seed", "random_seed")
-RANKED_STATES = ("finished", "stopped")
+__all__ = ["RANKED_STATES", "SEED_PARAMS", "failed", "ordered", "rank", "t975"]
 
 
 def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -> pd.DataFrame:
@@ -36,65 +21,89 @@ def rank(df: pd.DataFrame, metric: str | None = None, goal: str | None = None) -
     ``n``, ``mean``, ``std`` and 95% interval (``ci_low``, ``ci_high``, Student's t).
 
     Only finished (or hyperband-stopped) runs with a metric are ranked; :func:`failed` lists the
-    rest. ``runs`` names the runs of each configuration, stopped ones marked "(stopped)". ``ranked.attrs["top_two_distinguishable"]`` says whether the 95% intervals of the first
+    rest. ``runs`` names the runs of each configuration, stopped ones marked "(stopped)".
+    ``ranked.attrs["top_two_distinguishable"]`` says whether the 95% intervals of the first
     two configurations are apart (False when they overlap, None when fewer than two have n >= 2).
+
+    A multi-objective sweep (``metrics:``) ranks by Pareto front: ``front`` (1: no other
+    configuration is better on every metric), then per metric its mean (a column named as the
+    metric), ``<metric>_std`` and ``<metric>_best``; the front first, each front by its first
+    metric. ``metric`` ranks by that one column instead.
     """
     info = df.attrs.get("sweep", {})
-    metric = metric or "metric_value"
+    config = info.get("config") or {}
+    if metric is None and objectives_of.is_multi(config):
+        return _pareto(df, objectives_of.of(config))
+    column = metric or "metric_value"
     goal = goal or info.get("goal", "minimize")
-    scored = df[df["state"].isin(RANKED_STATES) & df[metric].notna()]
-    # pandas deep-copies attrs (the sweep's config) into every group: work without them
-    scored = scored.copy(deep=False)
-    scored.attrs = {}
     params = [c for c in parameter_columns(df) if c not in SEED_PARAMS]
-    if scored.empty:
-        ranked = pd.DataFrame(columns=[*params, "n", "mean", "std", "ci_low", "ci_high", "best",
-                                       "runs"])
-        ranked.attrs["top_two_distinguishable"] = None
-        return ranked
-    # One key per configuration (parameters as text, so lists and None group too).
-    keys = [scored[p].astype(str).rename(f"_key_{i}") for i, p in enumerate(params)] or \
-        [pd.Series("all", index=scored.index, name="_key_all")]
-    grouped = scored.groupby(keys, sort=False)
-    values = grouped[metric]
-    n = values.count().to_numpy()
-    mean = values.mean().to_numpy(dtype=float)
-    std = values.std(ddof=1).to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.where(n > 1, t975(np.maximum(n - 1, 1)) * std / np.sqrt(n), np.nan)
-    best = (values.max() if goal == "maximize" else values.min()).to_numpy(dtype=float)
-    ranked = grouped[params].first().reset_index(drop=True) if params else pd.DataFrame(
-        index=range(len(n)))
-    names = scored["name"].where(scored["state"] != "stopped", scored["name"] + " (stopped)")
-    ranked = ranked.assign(n=n, mean=mean, std=std, ci_low=mean - half, ci_high=mean + half,
-                           best=best, runs=_names_by_group(grouped.ngroup().to_numpy(),
-                                                           names.to_numpy(), len(n)))
-    ranked = ranked.sort_values("mean", ascending=goal != "maximize", ignore_index=True)
-    ranked.index = ranked.index + 1
-    ranked.attrs["top_two_distinguishable"] = _apart(ranked)
-    ranked.attrs["metric"], ranked.attrs["goal"] = info.get("metric", metric), goal
-    return ranked
+    target = objectives_of.Objective(info.get("metric") or column, goal)
+    ranked = rank_configurations(_scored(df, params, [column]), [target], params)
+    frame = pd.DataFrame({
+        **{p: [c.params[p] for c in ranked] for p in params},
+        "n": [c.n for c in ranked], "mean": [c.mean[0] for c in ranked],
+        "std": [_nan(c.std[0]) for c in ranked], "ci_low": [_nan(c.ci_low[0]) for c in ranked],
+        "ci_high": [_nan(c.ci_high[0]) for c in ranked], "best": [c.best[0] for c in ranked],
+        "runs": [c.run_names for c in ranked]},
+        columns=[*params, "n", "mean", "std", "ci_low", "ci_high", "best", "runs"])
+    frame.index = frame.index + 1
+    frame.attrs["top_two_distinguishable"] = top_two_distinguishable(ranked)
+    frame.attrs["metric"], frame.attrs["goal"] = info.get("metric", column), goal
+    return frame
 
 
-def _names_by_group(codes: np.ndarray, names: np.ndarray, groups: int) -> list[str]:
-    """The run names of each group, joined (a Python aggregate per group would take seconds
-    at 10,000 configurations)."""
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(groups + 1))
-    sorted_names = names[order]
-    return [", ".join(sorted_names[bounds[i]:bounds[i + 1]]) for i in range(groups)]
+def _pareto(df: pd.DataFrame, objectives: list[objectives_of.Objective]) -> pd.DataFrame:
+    params = [c for c in parameter_columns(df) if c not in SEED_PARAMS]
+    ranked = rank_configurations(_scored(df, params, objective_columns(objectives)),
+                                 objectives, params)
+    columns: dict = {"front": [c.front for c in ranked],
+                     **{p: [c.params[p] for c in ranked] for p in params},
+                     "n": [c.n for c in ranked]}
+    for i, o in enumerate(objectives):
+        columns[o.name] = [c.mean[i] for c in ranked]
+        columns[f"{o.name}_std"] = [_nan(c.std[i]) for c in ranked]
+        columns[f"{o.name}_best"] = [c.best[i] for c in ranked]
+    columns["runs"] = [c.run_names for c in ranked]
+    frame = pd.DataFrame(columns, columns=list(columns))
+    frame.index = frame.index + 1
+    frame.attrs["top_two_distinguishable"] = None
+    frame.attrs["metrics"] = [o.name for o in objectives]
+    frame.attrs["goals"] = [o.goal for o in objectives]
+    return frame
 
 
-def _apart(ranked: pd.DataFrame) -> bool | None:
-    if len(ranked) < 2 or ranked["n"].iloc[:2].min() < 2:
-        return None
-    first, second = ranked.iloc[0], ranked.iloc[1]
-    return bool(first["ci_low"] > second["ci_high"] or second["ci_low"] > first["ci_high"])
+def _scored(df: pd.DataFrame, params: list[str], value_columns: list[str]) -> list[Scored]:
+    """The runs as ranking takes them (missing values as None)."""
+    scored = df[df["state"].isin(RANKED_STATES)]
+    names, states = scored["name"].tolist(), scored["state"].tolist()
+    param_values = [scored[p].tolist() for p in params]
+    values = [[_none(v) for v in scored[c].tolist()] if c in scored else [None] * len(scored)
+              for c in value_columns]
+    return [Scored(names[i], states[i], {p: param_values[j][i] for j, p in enumerate(params)},
+                   tuple(v[i] for v in values)) for i in range(len(scored))]
+
+
+def _none(value):
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _nan(value):
+    return np.nan if value is None else value
 
 
 def ordered(df: pd.DataFrame) -> pd.DataFrame:
     """Every run, in the order the ranking sees them: ranked runs best first, then runs that
-    reported a value but are not ranked (failed, crashed, killed, running), then the rest."""
+    reported a value but are not ranked (failed, crashed, killed, running), then the rest.
+    A multi-objective sweep's runs come by Pareto front (``front``), then by the first metric."""
+    config = df.attrs.get("sweep", {}).get("config") or {}
+    if objectives_of.is_multi(config):
+        first = objectives_of.of(config)[0]
+        value = df[objective_columns([first])[0]].astype(float)
+        sign = -1.0 if first.maximize else 1.0
+        key = pd.DataFrame({"group": df["front"].isna().astype(int),
+                            "front": df["front"].fillna(0), "value": sign * value},
+                           index=df.index)
+        return df.loc[key.sort_values(["group", "front", "value"], kind="stable").index]
     goal = df.attrs.get("sweep", {}).get("goal", "minimize")
     value = df["metric_value"].astype(float)
     key = pd.DataFrame({"group": (~df["state"].isin(RANKED_STATES)).astype(int)

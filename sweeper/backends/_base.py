@@ -142,7 +142,12 @@ class Backend(Protocol):
 
     def set_state(self, sweep_id: str, action: str) -> SweepInfo: ...
 
-    def runs(self, sweep_id: str, history: bool = False) -> list[RunInfo]: ...
+    def runs(self, sweep_id: str, history: bool = False, summaries: bool = True
+             ) -> list[RunInfo]:
+        """The sweep's runs, oldest first. ``history``: with each run's logged rows;
+        ``summaries=False``: a backend may leave ``summary`` empty (a reader that needs only
+        ``metric_value`` reads faster)."""
+        ...
 
     def agent_processes(self, sweep_id: str, slots: list[str | None], count: int | None,
                         max_failures: int, grace_s: float) -> list[AgentProcess]:

@@ -12,7 +12,11 @@ from ._sweep_commands import backend_for, backend_options
 
 
 def _clean(value):
-    if isinstance(value, float) and math.isnan(value):
+    """A cell as JSON holds it: numpy scalars as Python's, missing values (NaN, and pandas' NA
+    of a run on no front) as None."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if type(value).__name__ == "NAType" or (isinstance(value, float) and math.isnan(value)):
         return None
     return value
 
@@ -24,52 +28,44 @@ def _clean(value):
 @click.option("--top", type=click.IntRange(min=1), default=None, help="Only the best K.")
 @backend_options
 def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
-    """The sweep's runs: a ranked table of configurations, or every run as csv/json."""
+    """The sweep's runs: a ranked table of configurations (the Pareto front first for several
+    metrics), or every run as csv/json."""
+    backend = backend_for(where, sweep=sweep_id, read_only=True)
+    if fmt == "table":  # straight from the records: no pandas, an answer at once
+        from .. import objectives
+        from ._results_table import table_lines
+
+        sweep = backend.find_sweep(sweep_id)
+        runs = backend.runs(sweep.id, summaries=objectives.is_multi(sweep.config))
+        for line in table_lines(sweep, runs, top):
+            click.echo(line)
+        return
     from .. import analysis
 
-    df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, read_only=True))
-    info = df.attrs["sweep"]
+    df = analysis.runs(sweep_id, backend=backend)
     params = analysis.parameter_columns(df)
-    if fmt in ("json", "csv"):  # every run, in the ranking's order, cut like the table
-        rows = analysis.ordered(df)
-        rows = rows.head(top) if top else rows
-        if fmt == "csv":
-            click.echo(rows.drop(columns=[c for c in ("history",) if c in rows])
-                       .to_csv(index=False), nl=False)
-            return
-        out = []
-        for _, row in rows.iterrows():
-            out.append({"name": row["name"], "state": row["state"],
-                        "config": {p: _clean(row[p]) for p in params},
-                        "summary": {c.removeprefix("summary."): _clean(row[c])
-                                    for c in df.columns if c.startswith("summary.")
-                                    and _clean(row[c]) is not None},
-                        "metric_value": _clean(row["metric_value"]),
-                        "runtime": _clean(row["runtime"]), "steps": int(row["steps"]),
-                        "checkpoint": _clean(row["checkpoint"])})
-        click.echo(json.dumps(out, indent=2, default=str))
+    rows = analysis.ordered(df)  # every run, in the ranking's order, cut like the table
+    rows = rows.head(top) if top else rows
+    if fmt == "csv":
+        click.echo(rows.drop(columns=[c for c in ("history",) if c in rows])
+                   .to_csv(index=False), nl=False)
         return
-    ranked = analysis.rank(df)
-    click.echo(f"sweep {info['id']} ({info['name']}): {len(df)} runs, metric {info['metric']} "
-               f"({info['goal']})")
-    if ranked.empty:
-        click.echo("no finished run reported the metric")
-    else:
-        shown = ranked.head(top) if top else ranked
-        constant = [c for c in params if c in shown and df[c].astype(str).nunique() <= 1]
-        shown = shown.drop(columns=constant)
-        if (ranked["n"] == 1).all():  # every configuration ran once: no spread to show
-            shown = shown.drop(columns=["n", "std", "ci_low", "ci_high", "best"]).rename(
-                columns={"mean": info["metric"]})
-        click.echo(shown.to_string(float_format=lambda v: f"{v:.4g}"))
-        apart = ranked.attrs.get("top_two_distinguishable")
-        if apart is False:
-            click.echo("the top two configurations are not distinguishable (their 95% intervals "
-                       "overlap)")
-    bad = analysis.failed(df)
-    if len(bad):
-        click.echo(f"not ranked: {len(bad)} runs " + ", ".join(
-            f"{r['name']} ({r['state']})" for _, r in bad.iterrows()))
+    values = [c for c in df.columns if c.startswith("value.")]
+    out = []
+    for _, row in rows.iterrows():
+        entry = {"name": row["name"], "state": row["state"],
+                 "config": {p: _clean(row[p]) for p in params},
+                 "summary": {c.removeprefix("summary."): _clean(row[c])
+                             for c in df.columns if c.startswith("summary.")
+                             and _clean(row[c]) is not None},
+                 "metric_value": _clean(row["metric_value"]),
+                 "runtime": _clean(row["runtime"]), "steps": int(row["steps"]),
+                 "checkpoint": _clean(row["checkpoint"])}
+        if values:  # a multi-objective sweep: each metric's value and the run's front
+            entry["metric_values"] = {c.removeprefix("value."): _clean(row[c]) for c in values}
+            entry["front"] = _clean(row["front"])
+        out.append(entry)
+    click.echo(json.dumps(out, indent=2, default=str))
 
 
 @click.command()

@@ -282,10 +282,12 @@ class LocalBackend(Transactions):
 
         return self._read(body)
 
-    def runs(self, sweep_id: str, history: bool = False) -> list[RunInfo]:
+    def runs(self, sweep_id: str, history: bool = False, summaries: bool = True
+             ) -> list[RunInfo]:
         def body(conn: Connection) -> list[RunInfo]:
             self._sweep_row(conn, sweep_id)
-            return _reads.run_infos(conn, sweep_id, self._deadline(), history=history)
+            return _reads.run_infos(conn, sweep_id, self._deadline(), history=history,
+                                    summaries=summaries)
 
         return self._read(body)
 

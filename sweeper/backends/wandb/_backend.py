@@ -223,10 +223,12 @@ class WandbBackend:
 
     # --- runs ---------------------------------------------------------------------------------
 
-    def runs(self, sweep_id: str, history: bool = False) -> list[RunInfo]:
+    def runs(self, sweep_id: str, history: bool = False, summaries: bool = True
+             ) -> list[RunInfo]:
         """The sweep's runs, oldest first: the query ``Api().sweep(path).runs`` makes, with the
-        config and summary loaded in the same page (``lazy=False``). ``history``: each run's
-        logged rows, as W&B samples them (at most HISTORY_SAMPLES)."""
+        config and summary loaded in the same page (``lazy=False``; so ``summaries`` changes
+        nothing). ``history``: each run's logged rows, as W&B samples them (at most
+        HISTORY_SAMPLES)."""
         path = self._path(sweep_id)
         sweep = self.sweep(str(path), with_best=False)
         api = self.api
