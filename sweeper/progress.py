@@ -11,7 +11,7 @@ import sys
 import time
 from collections import Counter
 
-from . import spec
+from . import objectives, spec
 from ._duration import words
 from .backends import Backend, RunInfo, SweepInfo
 from .controller import flatten
@@ -122,9 +122,32 @@ def progress_line(sweep: SweepInfo, runs: list[RunInfo], silent_after_s: float |
     if metric and sweep.best_run:
         best = next((r for r in runs if r.name == sweep.best_run), None)
         text += f"; best {metric['name']}={fmt(sweep.best_value)} ({swept_params_text(sweep, best)})"
+    front = pareto_front(sweep, runs)
+    if front:
+        text += f"; Pareto front: {len(front)} run{'s' * (len(front) != 1)}"
     for run, silent in silent_runs(runs, silent_after_s):
         text += f"; {silence_text(run, silent)}"
     return text
+
+
+def by_front(sweep: SweepInfo, runs: list[RunInfo]) -> list[tuple[int, RunInfo, tuple]]:
+    """A multi-objective sweep's finished runs with a value of every metric: (front, run,
+    values), the Pareto front (1) first, each front by its first metric; [] for one metric."""
+    if not objectives.is_multi(sweep.config):
+        return []
+    several = objectives.of(sweep.config)
+    scored = [(r, objectives.run_values(r.summary, several)) for r in runs
+              if r.state in RANKED_STATES]
+    scored = [(r, v) for r, v in scored if all(x is not None for x in v)]
+    fronts = objectives.fronts([v for _, v in scored], [o.goal for o in several])
+    sign = -1.0 if several[0].maximize else 1.0
+    return sorted(((f, r, v) for f, (r, v) in zip(fronts, scored, strict=True)),
+                  key=lambda item: (item[0], sign * item[2][0], item[1].number))
+
+
+def pareto_front(sweep: SweepInfo, runs: list[RunInfo]) -> list[tuple[RunInfo, tuple]]:
+    """The runs no other finished run beats on every metric, with their values."""
+    return [(r, v) for f, r, v in by_front(sweep, runs) if f == 1]
 
 
 def ranked(sweep: SweepInfo, runs: list[RunInfo], top: int | None = 10) -> list[RunInfo]:
@@ -146,6 +169,8 @@ def ranked(sweep: SweepInfo, runs: list[RunInfo], top: int | None = 10) -> list[
 
 
 def ranked_table(sweep: SweepInfo, runs: list[RunInfo], top: int = 10) -> list[str]:
+    if objectives.is_multi(sweep.config):
+        return _front_table(sweep, runs, top)
     best = ranked(sweep, runs, top)
     if not best:
         lines = ["no finished run reported the metric" if sweep.metric else
@@ -159,6 +184,21 @@ def ranked_table(sweep: SweepInfo, runs: list[RunInfo], top: int = 10) -> list[s
                          fmt(r.metric_value), *[fmt(flat.get(k, "-")) for k in keys]])
         lines = align(rows)
     return lines + outcome_lines(runs)
+
+
+def _front_table(sweep: SweepInfo, runs: list[RunInfo], top: int) -> list[str]:
+    """A multi-objective sweep's runs by Pareto front (front 1 is not beaten on every metric
+    by any run), each front by its first metric."""
+    ordered = by_front(sweep, runs)[:top]
+    if not ordered:
+        return ["no finished run reported every metric"] + outcome_lines(runs)
+    keys = swept(sweep)
+    rows = [["front", "run", "state", *objectives.names(sweep.config), *keys]]
+    for front, r, values in ordered:
+        flat = flatten(r.params)
+        rows.append([str(front), r.name, r.state, *[fmt(v) for v in values],
+                     *[fmt(flat.get(k, "-")) for k in keys]])
+    return align(rows) + outcome_lines(runs)
 
 
 def outcome_lines(runs: list[RunInfo]) -> list[str]:

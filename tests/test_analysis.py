@@ -290,3 +290,69 @@ def test_plot_axes_follow_the_sweeps_distributions():
     assert not _log_scaled(wide, {"min": 0.0, "max": 0.2})
     assert _log_scaled(wide, {"values": [0.00026, 0.097, 0.145]})
     assert not _log_scaled(narrow, None)
+
+
+# --- several metrics -------------------------------------------------------------------------
+
+def test_a_sweep_of_two_metrics_runs_ranks_by_front_plots_it_and_promotes_by_a_metric(
+        tmp_path, monkeypatch, run_cli):
+    """`sweeper run` a tpe sweep of accuracy against latency (a W&B program): each run's end
+    names both metrics; results, status, plot and promote speak of the Pareto front."""
+    import shutil
+
+    from tests.conftest import sweeper_process
+
+    shutil.copy(Path(__file__).parent / "programs" / "two_metrics.py", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    storage = f"sqlite:///{tmp_path / 'mo.sqlite'}"
+    monkeypatch.setenv("SWEEPER_STORAGE", storage)
+    monkeypatch.setenv("SWEEPER_REGISTRY", str(tmp_path / "registry"))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    (tmp_path / "mo.yaml").write_text(
+        "name: mo\nprogram: two_metrics.py\nmethod: tpe\nrun_cap: 8\n"
+        "metrics:\n  - {name: acc, goal: maximize}\n  - {name: latency, goal: minimize}\n"
+        "parameters:\n  lr: {distribution: log_uniform_values, min: 1.0e-4, max: 0.1}\n"
+        "  width: {values: [16, 32, 64, 128, 256]}\n")
+    done = sweeper_process("run", "mo.yaml", "--workers", "2", cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "finished in" in done.stdout and ", acc=" in done.stdout and ", latency=" in done.stdout
+    assert "front  run" in done.stdout  # the closing table, by front
+
+    backend = open_backend(storage)
+    df = analysis.runs("mo", backend=backend)
+    front = df[df["front"] == 1]
+    assert len(df) == 8 and not front.empty
+    points = list(zip(df["value.acc"], df["value.latency"], strict=True))
+    for acc, latency in zip(front["value.acc"], front["value.latency"], strict=True):
+        assert not any(a >= acc and lat <= latency and (a, lat) != (acc, latency)
+                       for a, lat in points)  # no run beats a front run on both metrics
+    ranked = analysis.rank(df)
+    assert list(ranked.columns[:1]) == ["front"] and ranked["front"].is_monotonic_increasing
+    assert {"acc", "latency", "acc_std", "latency_best", "runs"} <= set(ranked.columns)
+
+    table = run_cli("results", "mo")
+    assert table.code == 0, table.err
+    lines = table.out.splitlines()
+    assert lines[0].endswith(f"Pareto front: {len(front)} configurations") or \
+        lines[0].endswith("Pareto front: 1 configuration")
+    assert lines[1].split()[:1] == ["front"] and lines[2].split()[1] == "1"
+    rows = json.loads(run_cli("results", "mo", "--format", "json").out)
+    assert [r["front"] for r in rows] == sorted(r["front"] for r in rows)
+    assert set(rows[0]["metric_values"]) == {"acc", "latency"}
+    status = run_cli("status", "mo").out
+    assert f"Pareto front: {len(front)} run" in status and "acc / latency" in status
+
+    refused = run_cli("promote", "mo")
+    assert refused.code == 2 and "--by acc or --by latency" in refused.err
+    assert "not a metric of this sweep" in run_cli("promote", "mo", "--by", "loss").err
+    promoted = run_cli("promote", "mo", "--by", "latency")
+    assert promoted.code == 0, promoted.err
+    fastest = front.loc[front["value.latency"].idxmin()]
+    meta = registry.show("mo")[0]
+    assert meta["run"] == fastest["name"] and meta["metric"] == "latency"
+    assert meta["value"] == fastest["value.latency"]
+
+    written = {Path(p).name for p in run_cli("plot", "mo", "--out", tmp_path / "plots")
+               .out.split()}
+    assert {"pareto_front.png", "parallel_coordinates.png", "parameter_vs_metric.png"} <= written
+    assert "metric_by_step.png" not in written

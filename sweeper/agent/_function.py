@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import workspace
+from .. import objectives, workspace
 from .._inject import wandb_hook
 from ..backends import Assignment, Backend
 from . import _command
@@ -28,7 +28,7 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
     import socket
 
     sweep = backend.sweep(sweep_id)
-    metric = (sweep.config.get("metric") or {}).get("name")
+    metrics = objectives.names(sweep.config)
     agent_id = backend.register_agent(sweep.id, socket.gethostname(), os.getpid(), None)
     runs_dir = Path(runs_dir or workspace.folder().resolve() / "runs") / sweep.id
     done = 0
@@ -84,8 +84,10 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
                 wandb_hook.uninstall()
             backend.finish_run(nxt.run_id, state, summary, code, log_path=str(files.log),
                                attempt=nxt.attempt)
-            if metric and state == "finished" and metric not in summary:
-                print(f"warning: run {nxt.name} finished without logging the metric {metric!r}")
+            for name in metrics if state == "finished" else []:
+                if name not in summary:
+                    print(f"warning: run {nxt.name} finished without logging the metric "
+                          f"{name!r}")
             done += 1
     finally:
         os.environ.clear()

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import workspace
+from .. import objectives, workspace
 from ..backends import Assignment, Backend
 from ..errors import SpecError, SweeperError
 from ..progress import fmt, silent_after_s, swept_params_text
@@ -97,7 +97,7 @@ class Agent:
     def run(self) -> AgentReport:
         report = AgentReport()
         program = self.check()
-        metric = (self.sweep.config.get("metric") or {}).get("name")
+        metrics = objectives.names(self.sweep.config)
         self.agent_id = self.backend.register_agent(self.sweep.id, socket.gethostname(),
                                                     os.getpid(), self.device)
         beat = threading.Thread(target=self._heartbeat, daemon=True)
@@ -123,7 +123,7 @@ class Agent:
                     report.reason = nxt.reason
                     break
                 told_waiting = ""
-                outcome = self._run_one(nxt, program, metric)
+                outcome = self._run_one(nxt, program, metrics)
                 report.runs += 1
                 report.outcomes.append((nxt.name, outcome))
                 if outcome.state == "failed":
@@ -149,7 +149,7 @@ class Agent:
                 pass  # the storage is gone: its heartbeat stops, which says the same
         return report
 
-    def _run_one(self, run: Assignment, program: str, metric: str | None) -> Outcome:
+    def _run_one(self, run: Assignment, program: str, metrics: list[str]) -> Outcome:
         files = _command.RunFiles.under(self.runs_dir, run.name, run.run_id, run.attempt)
         resumed = f" (attempt {run.attempt}, resuming)" if run.resumed else ""
         self.echo(f"run {run.name} started{resumed}: {swept_params_text(self.sweep, run.params)}")
@@ -172,7 +172,7 @@ class Agent:
         stops = Stops(self.interrupt, lambda: self.interrupt_reason, self.run_timeout_s)
         try:
             outcome = execute(self.backend, run.run_id, argv, env, files, self.cwd, stops,
-                              self.grace_s, metric, attempt=run.attempt, activity=self.activity,
+                              self.grace_s, metrics, attempt=run.attempt, activity=self.activity,
                               silent_after_s=silent_after_s(), echo=self.echo,
                               run_name=run.name)
         finally:
@@ -180,7 +180,7 @@ class Agent:
         self.backend.finish_run(run.run_id, outcome.state, outcome.summary, outcome.exit_code,
                                 log_path=str(files.log), stop_reason=outcome.stop_reason,
                                 attempt=run.attempt, requeue=outcome.requeue)
-        self._say_end(run, outcome, metric, files, time.monotonic() - started)
+        self._say_end(run, outcome, files, time.monotonic() - started)
         return outcome
 
     def _hand_in_leftovers(self, run: Assignment, files: _command.RunFiles) -> None:
@@ -197,11 +197,11 @@ class Agent:
                 self.echo(f"run {run.name}: {added} rows of attempt {attempt} that its agent "
                           "did not report are in the records now")
 
-    def _say_end(self, run: Assignment, outcome: Outcome, metric: str | None,
-                 files: _command.RunFiles, took: float) -> None:
-        goal = (self.sweep.config.get("metric") or {}).get("goal", "minimize")
-        value = summary_value(outcome.seen, metric, goal)
-        result = f", {metric}={fmt(value)}" if metric and value is not None else ""
+    def _say_end(self, run: Assignment, outcome: Outcome, files: _command.RunFiles,
+                 took: float) -> None:
+        values = [(o.name, summary_value(outcome.seen, o.name, o.goal))
+                  for o in objectives.of(self.sweep.config)]
+        result = "".join(f", {name}={fmt(value)}" for name, value in values if value is not None)
         why = f" ({outcome.stop_reason})" if outcome.stop_reason else ""
         requeued = "; it goes back in the queue to resume" if outcome.requeue else ""
         if outcome.state == "failed":
@@ -213,8 +213,8 @@ class Agent:
                       + (f": {last.strip()}" if last else "") + f"; log: {files.log}")
             return
         self.echo(f"run {run.name} {outcome.state}{why} in {took:.1f}s{result}{requeued}")
-        if outcome.metric_missing:
-            self.echo(f"warning: run {run.name} finished without logging the metric {metric!r}; "
+        for name in outcome.metric_missing:
+            self.echo(f"warning: run {run.name} finished without logging the metric {name!r}; "
                       f"see {files.log}")
 
     def _heartbeat(self) -> None:

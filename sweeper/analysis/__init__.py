@@ -3,10 +3,11 @@ run's checkpoint to a model registry."""
 
 from __future__ import annotations
 
-from .. import registry
+from .. import objectives, registry
 from ..backends import Backend
 from ..errors import BadInput
-from ._frame import frame, parameter_columns, runs, source
+from ..ranking import RANKED_STATES
+from ._frame import VALUE_PREFIX, frame, objective_columns, parameter_columns, runs, source
 from ._importance import importance, varied_parameters
 from ._rank import SEED_PARAMS, failed, ordered, rank
 
@@ -18,21 +19,47 @@ def plot(df, out):
     return plot_all(df, out)
 
 
-def best_run(df) -> dict:
-    """The best ranked run (a row as a dict); BadInput when no run can be ranked."""
-    goal = df.attrs.get("sweep", {}).get("goal", "minimize")
-    scored = df[df["state"].isin(("finished", "stopped")) & df["metric_value"].notna()]
-    if scored.empty:
-        raise BadInput("no finished run reported the sweep's metric; nothing to promote")
-    index = scored["metric_value"].idxmax() if goal == "maximize" else scored["metric_value"].idxmin()
-    return scored.loc[index].to_dict()
+def best_run(df, by: str | None = None) -> dict:
+    """The best ranked run (a row as a dict); BadInput when no run can be ranked.
+
+    A sweep of several metrics has no one best run: ``by`` names the metric by which to pick
+    from its Pareto front (the front's best run on that metric); without it, BadInput."""
+    info = df.attrs.get("sweep", {})
+    config = info.get("config") or {}
+    scored = df[df["state"].isin(RANKED_STATES)]
+    if objectives.is_multi(config):
+        names = objectives.names(config)
+        scored = scored[scored["front"] == 1] if "front" in scored else scored.iloc[:0]
+        if by is None:
+            raise BadInput(f"a sweep of several metrics has no one best run: its Pareto front "
+                           f"holds {len(scored)} run{'s' * (len(scored) != 1)}; name the metric "
+                           "to pick its best by: " + " or ".join(f"--by {n}" for n in names))
+        if by not in names:
+            raise BadInput(f"--by {by!r}: not a metric of this sweep; one of {', '.join(names)}")
+        goal = dict(zip(names, (o.goal for o in objectives.of(config)), strict=True))[by]
+        column = f"{VALUE_PREFIX}{by}"
+        if scored.empty:
+            raise BadInput("no finished run reported every metric; nothing to promote")
+    else:
+        metric = info.get("metric")
+        if by is not None and by != metric:
+            raise BadInput(f"--by {by!r}: this sweep has one metric, {metric!r}; its best run "
+                           "is the best by it")
+        goal, column = info.get("goal", "minimize"), "metric_value"
+        scored = scored[scored[column].notna()]
+        if scored.empty:
+            raise BadInput("no finished run reported the sweep's metric; nothing to promote")
+    values = scored[column].astype(float)
+    return scored.loc[values.idxmax() if goal == "maximize" else values.idxmin()].to_dict()
 
 
 def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (),
             run: str | None = None, storage: str | None = None,
-            backend: Backend | None = None, registry_dir: str | None = None) -> registry.Version:
+            backend: Backend | None = None, registry_dir: str | None = None,
+            by: str | None = None) -> registry.Version:
     """Register the best run's best checkpoint (or ``run``'s) as a new version of ``name``: in
-    the local registry for a local sweep, in the W&B Registry for a W&B sweep."""
+    the local registry for a local sweep, in the W&B Registry for a W&B sweep. A sweep of
+    several metrics promotes the run of its Pareto front that is best ``by`` the named metric."""
     held = source(sweep_id, storage, backend)
     df = runs(sweep_id, backend=held)
     info = df.attrs["sweep"]
@@ -44,12 +71,19 @@ def promote(sweep_id: str, name: str | None = None, aliases: tuple[str, ...] = (
         if chosen["state"] not in ("finished", "stopped"):
             raise BadInput(f"run {run!r} is {chosen['state']}; only finished runs are promoted")
     else:
-        chosen = best_run(df)
+        chosen = best_run(df, by)
     params = {c: chosen[c] for c in parameter_columns(df) if c in chosen}
+    metric, value = info["metric"], chosen["metric_value"]
+    goal = info["goal"]
+    if objectives.is_multi(info["config"]):  # the metric it was picked by (or the first)
+        picked = objectives.of(info["config"])
+        chosen_by = next((o for o in picked if o.name == by), picked[0])
+        metric, goal = chosen_by.name, chosen_by.goal
+        value = chosen.get(f"{VALUE_PREFIX}{metric}")
     metadata = {"sweep": info["id"], "sweep_name": info["name"], "run": chosen["name"],
-                "metric": info["metric"], "value": chosen["metric_value"], "config": params}
+                "metric": metric, "value": value, "config": params}
     name = name or info["name"]
-    best, note = _moves_best(held, name, aliases, run, metadata, info["goal"], registry_dir)
+    best, note = _moves_best(held, name, aliases, run, metadata, goal, registry_dir)
     version = held.promote(chosen, name, tuple(a for a in aliases if a != "best"), metadata,
                            registry_dir, best=best)
     version.note = note
@@ -77,5 +111,5 @@ def _moves_best(held: Backend, name: str, aliases: tuple[str, ...], run: str | N
                    f"{value:.4g} does not beat)")
 
 
-__all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "ordered",
-           "parameter_columns", "plot", "promote", "rank", "runs", "varied_parameters"]
+__all__ = ["SEED_PARAMS", "best_run", "failed", "frame", "importance", "objective_columns",
+           "ordered", "parameter_columns", "plot", "promote", "rank", "runs", "varied_parameters"]

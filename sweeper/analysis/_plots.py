@@ -1,5 +1,6 @@
 """Plots of a sweep, written as PNG files: parallel coordinates, importance, metric vs step for
-the top runs, and each parameter against the metric."""
+the top runs, and each parameter against the metric; for a sweep of several metrics, its Pareto
+front too (``_pareto``), and each plot per metric."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .. import objectives  # noqa: E402
+from ._frame import objective_columns  # noqa: E402
 from ._importance import importance, varied_parameters  # noqa: E402
 from ._rank import RANKED_STATES  # noqa: E402
 
@@ -24,18 +27,34 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def targets(df: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(column, metric name, goal) of each metric the plots draw: the sweep's one metric, or
+    each of its several."""
+    info = df.attrs["sweep"]
+    config = info.get("config") or {}
+    if objectives.is_multi(config):
+        several = objectives.of(config)
+        return [(c, o.name, o.goal) for c, o in zip(objective_columns(several), several,
+                                                   strict=True)]
+    return [("metric_value", info["metric"], info["goal"])]
+
+
+def _has_values(df: pd.DataFrame) -> pd.Series:
+    return df[[c for c, _, _ in targets(df)]].notna().all(axis=1)
+
+
 def _scored(df: pd.DataFrame) -> pd.DataFrame:
-    return df[df["state"].isin(RANKED_STATES) & df["metric_value"].notna()]
+    return df[df["state"].isin(RANKED_STATES) & _has_values(df)]
 
 
 def _with_value(df: pd.DataFrame) -> pd.DataFrame:
-    """Every run with a value of the metric, whatever its state (failed ones drawn apart)."""
-    return df[df["metric_value"].notna()]
+    """Every run with a value of the metric(s), whatever its state (failed ones drawn apart)."""
+    return df[_has_values(df)]
 
 
-def _colormap(df: pd.DataFrame):
+def _colormap(goal: str):
     """viridis with yellow for the better end, whichever the goal."""
-    return plt.cm.viridis if df.attrs["sweep"]["goal"] == "maximize" else plt.cm.viridis_r
+    return plt.cm.viridis if goal == "maximize" else plt.cm.viridis_r
 
 
 # How each state is drawn: finished runs solid, hyperband-stopped ones dashed, runs that failed,
@@ -93,8 +112,8 @@ def _legend_for_states(ax, states) -> None:
 def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
     shown = _with_value(df)
     params = varied_parameters(shown)
-    metric = df.attrs["sweep"]["metric"]
-    columns = params + ["metric_value"]
+    drawn = targets(df)
+    columns = params + [c for c, _, _ in drawn]
     fig, ax = plt.subplots(figsize=(max(6, 1.9 * len(columns)) + 1.5, 4.8))
     normalised = []
     for i, column in enumerate(columns):
@@ -111,8 +130,12 @@ def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
                     fontsize=8)
         ax.axvline(i, color="grey", linewidth=0.8)
     matrix = np.array(normalised).T
-    scores = shown["metric_value"].astype(float)
-    cmap = _colormap(df)
+    if len(drawn) > 1:  # several metrics: coloured by Pareto front, front 1 yellow
+        scores = -shown["front"].astype(float).fillna(shown["front"].max() + 1)
+        cmap, label = plt.cm.viridis, "Pareto front (yellow: front 1, not beaten on every metric)"
+    else:
+        scores = shown["metric_value"].astype(float)
+        cmap, label = _colormap(drawn[0][2]), f"{drawn[0][1]} (yellow is better)"
     norm = plt.Normalize(scores.min(), scores.max())
     for row, score, state in zip(matrix, scores, shown["state"], strict=True):
         if state in _LINE:
@@ -120,11 +143,15 @@ def parallel_coordinates(df: pd.DataFrame, path: Path) -> Path:
                     linestyle=_LINE[state])
         else:
             ax.plot(range(len(columns)), row, color="grey", alpha=0.6, linestyle=":")
-    ax.set_xticks(range(len(columns)), [*params, metric], rotation=15, ha="right")
+    ax.set_xticks(range(len(columns)), [*params, *[name for _, name, _ in drawn]], rotation=15,
+                  ha="right")
     ax.set_yticks([])
     ax.set_ylim(-0.12, 1.12)
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax,
-                 label=f"{metric} (yellow is better)")
+    bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=label)
+    if len(drawn) > 1:  # fronts are drawn as -front (front 1 the highest): label them 1, 2, ...
+        bar.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=8))
+        bar.ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{-v:.0f}"))
     _legend_for_states(ax, set(shown["state"]))
     ax.set_title(f"{df.attrs['sweep']['name']}: each line is a run")
     return _save(fig, path)
@@ -134,24 +161,30 @@ FEW_RUNS = 10  # importance from fewer runs than this is mostly noise
 
 
 def importance_bars(df: pd.DataFrame, path: Path) -> Path | None:
-    scores = importance(df)
-    if not scores:
+    drawn = targets(df)
+    several = len(drawn) > 1
+    panels = [(name, importance(df, metric=name if several else None)) for _, name, _ in drawn]
+    panels = [(name, scores) for name, scores in panels if scores]
+    if not panels:
         return None
     runs = len(_scored(df))
-    fig, ax = plt.subplots(figsize=(6, 0.5 * len(scores) + 1.8))
-    names = list(scores)[::-1]
-    ax.barh(names, [scores[n] for n in names], color="tab:blue")
-    ax.set_xlabel("importance (fANOVA, sums to 1)")
-    ax.set_title(f"what matters for {df.attrs['sweep']['metric']} ({runs} runs)")
-    if runs < FEW_RUNS:
-        ax.text(0.5, 0.5, f"only {runs} runs: this is a rough guess", transform=ax.transAxes,
-                ha="center", va="center", fontsize=13, color="firebrick", alpha=0.8,
-                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "firebrick"})
+    height = max(len(scores) for _, scores in panels)
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 0.5 * height + 1.8),
+                             squeeze=False)
+    for ax, (metric, scores) in zip(axes[0], panels, strict=True):
+        names = list(scores)[::-1]
+        ax.barh(names, [scores[n] for n in names], color="tab:blue")
+        ax.set_xlabel("importance (fANOVA, sums to 1)")
+        ax.set_title(f"what matters for {metric} ({runs} runs)")
+        if runs < FEW_RUNS:
+            ax.text(0.5, 0.5, f"only {runs} runs: this is a rough guess", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=13, color="firebrick", alpha=0.8,
+                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "firebrick"})
     return _save(fig, path)
 
 
 def metric_by_step(df: pd.DataFrame, path: Path, top: int = 5) -> Path | None:
-    if "history" not in df.columns:
+    if "history" not in df.columns or len(targets(df)) > 1:  # several: the front says more
         return None
     metric, goal = df.attrs["sweep"]["metric"], df.attrs["sweep"]["goal"]
     best = _scored(df).sort_values("metric_value", ascending=goal != "maximize").head(top)
@@ -184,24 +217,26 @@ def parameter_vs_metric(df: pd.DataFrame, path: Path) -> Path | None:
     params = varied_parameters(shown)
     if not params:
         return None
-    metric = df.attrs["sweep"]["metric"]
-    fig, axes = plt.subplots(1, len(params), figsize=(3.6 * len(params) + 1.2, 3.4),
-                             squeeze=False)
-    for ax, name in zip(axes[0], params, strict=True):
-        values, labels = _axis_values(shown[name])
-        kinds = ((shown["state"] == "finished", "o", "tab:blue", "finished"),
-                 (shown["state"] == "stopped", "^", "tab:orange", "stopped early"),
-                 (~shown["state"].isin(RANKED_STATES), "x", "grey", "failed, crashed or killed"))
-        for mask, marker, color, label in kinds:
-            if mask.any():
-                ax.scatter(values[mask.to_numpy()], shown["metric_value"][mask], alpha=0.8,
-                           marker=marker, color=color, label=label)
-        if labels:
-            ax.set_xticks(range(len(labels)), labels, rotation=20)
-        elif _log_scaled(values, _declared(df, name)):
-            ax.set_xscale("log")
-        ax.set_xlabel(name)
-        ax.set_ylabel(metric)
+    drawn = targets(df)
+    fig, axes = plt.subplots(len(drawn), len(params),
+                             figsize=(3.6 * len(params) + 1.2, 3.4 * len(drawn)), squeeze=False)
+    for row, (column, metric, _) in zip(axes, drawn, strict=True):
+        for ax, name in zip(row, params, strict=True):
+            values, labels = _axis_values(shown[name])
+            kinds = ((shown["state"] == "finished", "o", "tab:blue", "finished"),
+                     (shown["state"] == "stopped", "^", "tab:orange", "stopped early"),
+                     (~shown["state"].isin(RANKED_STATES), "x", "grey",
+                      "failed, crashed or killed"))
+            for mask, marker, color, label in kinds:
+                if mask.any():
+                    ax.scatter(values[mask.to_numpy()], shown[column][mask], alpha=0.8,
+                               marker=marker, color=color, label=label)
+            if labels:
+                ax.set_xticks(range(len(labels)), labels, rotation=20)
+            elif _log_scaled(values, _declared(df, name)):
+                ax.set_xscale("log")
+            ax.set_xlabel(name)
+            ax.set_ylabel(metric)
     handles, names = axes[0][-1].get_legend_handles_labels()
     if len(handles) > 1:
         axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -212,8 +247,15 @@ def plot_all(df: pd.DataFrame, out: str | Path) -> list[Path]:
     """Every plot that the runs allow, into ``out``; returns the files written."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    written = [parallel_coordinates(df, folder / "parallel_coordinates.png"),
-               importance_bars(df, folder / "importance.png"),
-               metric_by_step(df, folder / "metric_by_step.png"),
-               parameter_vs_metric(df, folder / "parameter_vs_metric.png")]
+    written = []
+    if len(targets(df)) > 1:
+        from ._pareto import pareto_front
+
+        written.append(pareto_front(df, folder / "pareto_front.png"))
+    if _with_value(df).empty:
+        return [p for p in written if p is not None]
+    written += [parallel_coordinates(df, folder / "parallel_coordinates.png"),
+                importance_bars(df, folder / "importance.png"),
+                metric_by_step(df, folder / "metric_by_step.png"),
+                parameter_vs_metric(df, folder / "parameter_vs_metric.png")]
     return [p for p in written if p is not None]

@@ -87,14 +87,17 @@ def plot(sweep_id: str, out: str, where: dict) -> None:
 @click.option("--name", default=None, help="Registered model name (default: the sweep's name).")
 @click.option("--alias", "aliases", multiple=True, help="Alias to point at it (repeatable).")
 @click.option("--run", default=None, help="Promote this run instead of the best.")
+@click.option("--by", default=None, metavar="METRIC",
+              help="A sweep of several metrics: promote the run of its Pareto front that is "
+                   "best by this metric (required there: the front has no one best run).")
 @backend_options
 def promote(sweep_id: str, name: str | None, aliases: tuple[str, ...], run: str | None,
-            where: dict) -> None:
+            by: str | None, where: dict) -> None:
     """Register the best run's best checkpoint as a new version of a model: in the local
     registry for a local sweep, in the W&B Registry for a W&B sweep."""
     from .. import analysis
 
-    version = analysis.promote(sweep_id, name=name, aliases=aliases, run=run,
+    version = analysis.promote(sweep_id, name=name, aliases=aliases, run=run, by=by,
                                backend=backend_for(where, sweep=sweep_id, read_only=True))
     verb = "registered" if version.created else "already registered as"
     click.echo(f"{verb} {version.name}:{version.version} (aliases: {', '.join(version.aliases)}) "

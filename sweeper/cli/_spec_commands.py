@@ -5,12 +5,16 @@ from __future__ import annotations
 import click
 
 from .. import spec
+from ..backends._choose import BACKENDS
 from ..errors import SpecError
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
-def validate(files: tuple[str, ...]) -> int:
+@click.option("--backend", type=click.Choice(BACKENDS), envvar="SWEEPER_BACKEND", default=None,
+              help="Also check what this backend can run (W&B: grid, random and bayes over "
+                   "one metric; also SWEEPER_BACKEND).")
+def validate(files: tuple[str, ...], backend: str | None) -> int:
     """Check sweep files against W&B's schema and the task args.
 
     Prints "FILE: ok" for each valid file and "FILE: key.path: what is wrong" for each problem;
@@ -25,7 +29,7 @@ def validate(files: tuple[str, ...]) -> int:
             for line in exc.lines():
                 click.echo(line, err=True)
             continue
-        errors, warnings = spec.find_problems(config)
+        errors, warnings = spec.find_problems(config, backend=backend)
         for key, message in [*read_warnings, *warnings]:
             click.echo(f"{path}: {key}: warning: {message}", err=True)
         if errors:

@@ -8,7 +8,7 @@ from collections import Counter
 
 import click
 
-from .. import spec
+from .. import objectives, spec
 from ..backends import BACKENDS, TRANSITIONS, Backend, open_backend
 
 _WHERE = ("storage", "backend", "entity", "project")
@@ -96,6 +96,7 @@ def status(sweep_id: str, show_all: bool, where: dict) -> None:
     from ..progress import (
         align,
         fmt,
+        pareto_front,
         planned_runs,
         silence_text,
         silent_after_s,
@@ -106,7 +107,8 @@ def status(sweep_id: str, show_all: bool, where: dict) -> None:
 
     backend = backend_for(where, sweep=sweep_id, create=False, read_only=True)
     sweep = backend.find_sweep(sweep_id)
-    runs = backend.runs(sweep.id)
+    several = objectives.of(sweep.config) if objectives.is_multi(sweep.config) else None
+    runs = backend.runs(sweep.id, summaries=several is not None)  # one metric: metric_value
     click.echo(f"sweep {sweep.id} ({sweep.name}) in {sweep.location}")
     click.echo(f"state: {state_text(sweep, runs)}")
     planned = planned_runs(sweep)
@@ -119,19 +121,32 @@ def status(sweep_id: str, show_all: bool, where: dict) -> None:
         best = next((r for r in runs if r.name == sweep.best_run), None)
         click.echo(f"best: {metric['name']} = {fmt(sweep.best_value)} ({metric['goal']}) "
                    f"in {sweep.best_run}: {swept_params_text(sweep, best)}")
+    front = pareto_front(sweep, runs)
+    if front:
+        click.echo(f"Pareto front: {len(front)} run{'s' * (len(front) != 1)} (no other run "
+                   "is better on every metric)")
+        names = objectives.names(sweep.config)
+        for r, values in front[:10]:
+            shown = ", ".join(f"{n}={fmt(v)}" for n, v in zip(names, values, strict=True))
+            click.echo(f"  {r.name}: {shown}: {swept_params_text(sweep, r)}")
+        if len(front) > 10:
+            click.echo(f"  ... and {len(front) - 10} more (sweeper results {sweep.id})")
     for run, silent in silent_runs(runs, silent_after_s()):
         click.echo(silence_text(run, silent))
     if runs:
         listed = runs if show_all or len(runs) <= 50 else runs[-50:]
         if len(listed) < len(runs):
             click.echo(f"(the last {len(listed)} of {len(runs)} runs; --all lists every run)")
-        rows = [("RUN", "STATE", "METRIC", "STEPS", "RUNTIME", "LOG")]
+        rows = [("RUN", "STATE", " / ".join(o.name for o in several) if several else "METRIC",
+                 "STEPS", "RUNTIME", "LOG")]
         for r in listed:
             note = r.stop_reason if r.stop_reason and r.state in (
                 "stopped", "killed", "crashed", "failed", "pending") else None
             attempt = f" attempt {r.attempt}" if r.attempt > 1 else ""
+            value = (" / ".join(fmt(v) for v in objectives.run_values(r.summary, several))
+                     if several else fmt(r.metric_value))
             rows.append((r.name, r.state + (f" ({note})" if note else "") + attempt,
-                         fmt(r.metric_value), str(r.steps),
+                         value, str(r.steps),
                          f"{r.runtime:.1f}s" if r.runtime is not None else "-", r.log_path or "-"))
         for line in align(rows):
             click.echo(line)

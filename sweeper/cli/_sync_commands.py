@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .. import spec
 from ..backends import open_backend
 from ..errors import BadInput
 
@@ -23,10 +24,10 @@ def sync(sweep_id: str, project: str, entity: str | None, storage: str | None) -
     from ..backends.wandb import WandbBackend
     from ..backends.wandb._sync import sync as put_on_wandb
 
-    if sweep.config.get("method") in ("tpe", "gp") or sweep.config.get("metrics"):
-        raise BadInput(f"sweep {sweep.name}: method {sweep.config['method']!r} or several "
-                       "metrics have no W&B counterpart; W&B Sweeps runs grid, random and "
-                       "bayes over one metric")
+    errors, _ = spec.find_problems(sweep.config, backend="wandb")
+    if errors:
+        raise BadInput(f"sweep {sweep.name} has no W&B counterpart: "
+                       + "; ".join(f"{key}: {message}" for key, message in errors))
     report = put_on_wandb(local, WandbBackend(entity=entity, project=project), sweep.id,
                           entity, project)
     verb = "created" if report.created else "found"

@@ -1,5 +1,6 @@
 """The controller: a pure function of (sweep config, runs) that picks the next run or the runs
-to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe and gp. No I/O.
+to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe, gp and nsga2 (and
+for every sweep of several metrics). No I/O.
 
 >>> suggest({"method": "grid", "parameters": {"a": {"values": [1, 2]}}}, [])
 {'a': 1}
@@ -7,9 +8,17 @@ to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe and 
 
 from __future__ import annotations
 
-from ._runs import ACTIVE, TERMINAL, WANDB_STATE, ControllerRun, best_value, flatten
+from ._runs import (
+    ACTIVE,
+    TERMINAL,
+    WANDB_STATE,
+    ControllerRun,
+    best_value,
+    flatten,
+    population_size,
+)
 
-OPTUNA_METHODS = ("tpe", "gp")
+OPTUNA_METHODS = ("tpe", "gp", "nsga2")
 # Methods whose suggestion fits a model to the runs so far (seconds at hundreds of runs): backends
 # run it outside the sweep's lock. grid and random draw in microseconds.
 FITTED_METHODS = ("bayes", *OPTUNA_METHODS)
@@ -51,4 +60,4 @@ def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
 
 
 __all__ = ["ACTIVE", "FITTED_METHODS", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun", "best_value",
-           "flatten", "suggest", "to_stop"]
+           "flatten", "population_size", "suggest", "to_stop"]

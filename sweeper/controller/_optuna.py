@@ -1,8 +1,11 @@
-"""tpe and gp: Optuna's samplers through ask/tell, the study rebuilt from the run records.
+"""tpe, gp and nsga2: Optuna's samplers through ask/tell, the study rebuilt from the run records.
 
 The records stay the one source of truth: each call builds an in-memory study from the runs so
 far (finished ones with their metric, failed ones as failed, running ones as running so that the
-samplers' constant liar spreads parallel agents apart) and asks it for one trial.
+samplers' constant liar spreads parallel agents apart) and asks it for one trial. A sweep of
+several metrics (``metrics:``) is a multi-objective study: a run counts once it has a value of
+every metric. nsga2's generations are the finished runs in the order they were handed out, a
+generation of ``population_size(config)`` runs each.
 
 A numeric ``values`` list (``learning_rate: {values: [1e-5, 3e-5, 5e-5]}``, the most common form
 in real sweep files) is ordinal, not a set of unrelated labels: the samplers search the position
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 import zlib
 from typing import Any
 
@@ -27,8 +31,9 @@ from optuna.distributions import (
 )
 from optuna.trial import TrialState
 
+from .. import objectives
 from ..spec import _params
-from ._runs import ControllerRun, best_value, flatten
+from ._runs import ControllerRun, best_value, flatten, population_size
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -89,20 +94,26 @@ def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[s
     return searchable, constants, ordinals
 
 
-def _sampler(method: str, seed: int) -> optuna.samplers.BaseSampler:
+def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSampler:
     if method == "tpe":
         return optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True,
                                           n_startup_trials=5)
     if method == "gp":
         return optuna.samplers.GPSampler(seed=seed, n_startup_trials=5)
+    if method == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed, population_size=population_size(config))
     raise ValueError(f"no Optuna sampler for method {method!r}")
 
 
 def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict:
     searchable, constants, ordinals = distributions(config["parameters"])
-    goal = config["metric"].get("goal", "minimize")
+    goals = [o.goal for o in objectives.of(config)] or ["minimize"]
+    several = objectives.is_multi(config)
     seed = (zlib.crc32(seed_key.encode()) + len(runs)) % (2**31)
-    study = optuna.create_study(direction=goal, sampler=_sampler(config["method"], seed))
+    method = config["method"]
+    study = optuna.create_study(directions=goals, sampler=_sampler(method, seed, config))
+    generation_key = f"{optuna.samplers.NSGAIISampler.__name__}:generation"
+    size, completed = population_size(config), 0
     for run in runs:
         flat = flatten(run.params)
         params = {k: _position(ordinals[k], flat[k]) if k in ordinals else flat[k]
@@ -111,9 +122,13 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict
             _contains(searchable[k], v) for k, v in params.items()
         ):
             continue  # a run from another search space tells this one nothing
-        value = _metric_value(run, goal)
-        if run.state in ("finished", "stopped") and value is not None:
-            trial = optuna.trial.create_trial(params=params, distributions=searchable, value=value)
+        values = _objective_values(run, goals) if several else _metric_value(run, goals[0])
+        if run.state in ("finished", "stopped") and values is not None:
+            attrs = {generation_key: completed // size} if method == "nsga2" else {}
+            completed += 1
+            trial = optuna.trial.create_trial(
+                params=params, distributions=searchable, system_attrs=attrs,
+                values=values if several else [values])
         elif run.state in ("running", "pending"):
             trial = optuna.trial.create_trial(params=params, distributions=searchable,
                                               state=TrialState.RUNNING)
@@ -121,10 +136,19 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict
             trial = optuna.trial.create_trial(params=params, distributions=searchable,
                                               state=TrialState.FAIL)
         study.add_trial(trial)
-    with _one_torch_thread(config["method"]):
+    with _one_torch_thread(method), warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         trial = study.ask(searchable)
     chosen = {k: ordinals[k][v] if k in ordinals else v for k, v in trial.params.items()}
     return _nest({**constants, **chosen})
+
+
+def _objective_values(run: ControllerRun, goals: list[str]) -> list[float] | None:
+    """A run's value of every metric of a multi-objective sweep, or None when one is missing."""
+    found = run.objective_values or ()
+    values = [best_value([v] if v is not None else [], goal)
+              for v, goal in zip(found, goals, strict=False)]
+    return values if len(values) == len(goals) and all(v is not None for v in values) else None
 
 
 def _position(values: list, value: Any) -> Any:

@@ -29,6 +29,7 @@ from optuna.study import StudyDirection
 from optuna.study._frozen import FrozenStudy
 from optuna.trial import FrozenTrial, TrialState
 
+from .. import objectives as sweep_objectives
 from ..controller import flatten
 from ..run_value import summary_value
 from ..spec import _params
@@ -46,8 +47,7 @@ class ReadOnly(Exception):
 
 def objectives(config: dict) -> list[dict]:
     """The sweep's metrics, each {name, goal}: ``metrics`` (several) or ``metric``."""
-    metrics = config.get("metrics") or ([config["metric"]] if config.get("metric") else [])
-    return [{"name": m["name"], "goal": m.get("goal", "minimize")} for m in metrics]
+    return [{"name": o.name, "goal": o.goal} for o in sweep_objectives.of(config)]
 
 
 class SweeperStorage(BaseStorage):

@@ -14,12 +14,13 @@ def cross_field_problems(config: dict) -> list[Problem]:
     problems: list[Problem] = []
     method = config.get("method")
     metric = config.get("metric")
-    if method in NEEDS_METRIC and "metric" not in config:
+    named = "metric" in config or "metrics" in config  # metrics: checked in _metrics
+    if method in NEEDS_METRIC and not named:
         problems.append(("metric", f"method {method} needs a metric to optimise "
                                    "(metric: {name: ..., goal: minimize|maximize})"))
     et = config.get("early_terminate")
     if et is not None:
-        if "metric" not in config:
+        if not named:
             problems.append(("early_terminate", "early termination needs a metric "
                                                 "(metric: {name: ..., goal: ...})"))
         if isinstance(et, dict) and et.get("type") == "hyperband":

@@ -15,6 +15,8 @@ _METHOD_WORDS = {
             "their order (local backend only)"),
     "gp": ("gp: Optuna's Gaussian-process search, numeric values lists searched in their order "
            "(local backend only)"),
+    "nsga2": ("nsga2: Optuna's NSGA-II, an evolutionary search over generations of runs, for "
+              "sweeps of hundreds of runs; for a few dozen, tpe or gp (local backend only)"),
 }
 
 
@@ -75,7 +77,15 @@ def explain(config: dict) -> list[str]:
     method = config["method"]
     lines.append(f"method: {_METHOD_WORDS.get(method, method)}")
     metric = config.get("metric")
-    if metric:
+    if config.get("metrics"):
+        shown = ", ".join(f"{m['name']} ({m.get('goal', 'minimize')})" for m in config["metrics"])
+        lines.append(f"metrics: {shown}: a multi-objective sweep (local backend only); results "
+                     "show the Pareto front first, the runs no other run beats on every metric")
+        if method == "nsga2":
+            from ..controller import population_size
+
+            lines.append(f"nsga2: generations of {population_size(config)} finished runs")
+    elif metric:
         text = f"metric: {metric['name']} ({metric.get('goal', 'minimize')})"
         if "target" in metric:
             text += f"; the sweep finishes when a run reaches {metric['target']:g}"

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import SpecError
 from . import _params, _schema
 from ._across import cross_field_problems, cross_field_warnings, hyperband_reporting_warnings
+from ._metrics import backend_problems, method_warnings, metrics_problems
 from ._names import BUILTIN_PROGRAM, LOCAL_METHODS, METHODS, NEEDS_METRIC, W_AND_B_METHODS
 from ._numbers import GRID_LIMIT, data_problems, draw_problems, grid_size_problems, is_number
 from ._task_arg_checks import task_arg_problems
@@ -72,11 +73,13 @@ def runs_builtin_trainer(config: dict) -> bool:
     return config.get("program") is None and not config.get("command")
 
 
-def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Problem], list[Problem]]:
+def find_problems(config: Any, *, builtin: bool | None = None, backend: str | None = None
+                  ) -> tuple[list[Problem], list[Problem]]:
     """All problems and warnings of a sweep config: ``(errors, warnings)``.
 
     ``builtin`` says whether to check parameters against the task args; by default it is
-    decided by :func:`targets_builtin_agent`.
+    decided by :func:`targets_builtin_agent`. ``backend`` (``local`` or ``wandb``) adds what
+    that backend cannot run (W&B: sweeper's own methods, several metrics).
 
     >>> errors, _ = find_problems({"program": "agents/train.py", "method": "grid",
     ...                            "parameters": {"learnin_rate": {"value": 1e-5}}})
@@ -113,19 +116,24 @@ def find_problems(config: Any, *, builtin: bool | None = None) -> tuple[list[Pro
         if method == "grid" and not errors:
             errors += grid_size_problems(parameters)
     errors += cross_field_problems(config)
+    errors += metrics_problems(config)
+    errors += backend_problems(config, backend)
     warnings += cross_field_warnings(config)
+    warnings += method_warnings(config)
     if runs_builtin_trainer(config):
         warnings += hyperband_reporting_warnings(config)
     return _dedupe(errors), _dedupe(warnings)
 
 
-def validate(config: Any, source: str | None = None, *, builtin: bool | None = None) -> dict:
-    """Check a sweep config and return it normalised; raise SpecError listing every problem.
+def validate(config: Any, source: str | None = None, *, builtin: bool | None = None,
+             backend: str | None = None) -> dict:
+    """Check a sweep config (for ``backend``, when named) and return it normalised; raise
+    SpecError listing every problem.
 
     >>> validate({"method": "random", "parameters": {"learning_rate": {"min": 1e-5, "max": 1e-3}}})["parameters"]
     {'learning_rate': {'min': 1e-05, 'max': 0.001, 'distribution': 'uniform'}}
     """
-    errors, _ = find_problems(config, builtin=builtin)
+    errors, _ = find_problems(config, builtin=builtin, backend=backend)
     if errors:
         raise SpecError(errors, source)
     return normalise(config)
@@ -139,6 +147,8 @@ def normalise(config: dict) -> dict:
     if isinstance(metric, dict):
         metric.setdefault("goal", "minimize")
         metric.setdefault("impute", "worst")
+    for entry in out.get("metrics") or []:
+        entry.setdefault("goal", "minimize")
     et = out.get("early_terminate")
     if isinstance(et, dict) and et.get("type") == "hyperband":
         et.setdefault("eta", 3)
@@ -178,9 +188,6 @@ def _top_level_problems(config: dict) -> list[Problem]:
         guess = _close_key(str(key), known)
         hint = f"; did you mean {guess}?" if guess else ""
         problems.append((str(key), f"unknown key{hint}"))
-    if "metrics" in config:  # reserved for multi-objective sweeps; refused until they run
-        problems.append(("metrics", "several metrics (multi-objective sweeps) are not supported "
-                         "yet; name one metric under `metric:`"))
     if "method" not in config:
         problems.append(("method", f"missing; one of {', '.join(METHODS)}"))
     elif config["method"] not in METHODS:

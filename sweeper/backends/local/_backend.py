@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, insert, select, update
 
-from ... import controller, registry, spec
+from ... import controller, objectives, registry, spec
 from ...errors import BadInput, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, Assignment, NoRun, RunInfo, SweepInfo, one_per_slot
 from . import _handout, _reads, _reports
@@ -217,7 +217,9 @@ class LocalBackend(Transactions):
             sweep = self._sweep_row(conn, sweep_id)
             if not _handout.wants_fit(conn, sweep):
                 return None
-            return sweep["config"], self._controller_runs(conn, sweep_id)
+            config = sweep["config"]
+            several = objectives.of(config) if objectives.is_multi(config) else None
+            return config, self._controller_runs(conn, sweep_id, several=several)
 
         read = self._read(snapshot)
         if read is None:

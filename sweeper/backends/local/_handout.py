@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ... import controller, spec
+from ... import controller, objectives, spec
 from .._base import Assignment, NoRun
 from . import _tables as t
 from ._reads import AGENT_LOST, stale_agents
@@ -191,18 +191,20 @@ class ControllerRuns:
     """The runs as the controller needs them, with the ones that no longer change kept.
 
     Each call reads every run's state and attempt, and the full rows only of runs that are new
-    or changed since the last call of this process.
+    or changed since the last call of this process. ``several``: the metrics of a
+    multi-objective sweep, whose values are read from each run's summary.
     """
 
     def __init__(self):
-        self._cache: dict[tuple[str, bool], dict[str, tuple[Any, controller.ControllerRun]]] = {}
+        self._cache: dict[tuple, dict[str, tuple[Any, controller.ControllerRun]]] = {}
 
-    def __call__(self, conn: Connection, sweep_id: str, with_metric: bool = True
+    def __call__(self, conn: Connection, sweep_id: str, with_metric: bool = True,
+                 several: list[objectives.Objective] | None = None
                  ) -> list[controller.ControllerRun]:
         states = conn.execute(select(t.runs.c.id, t.runs.c.state, t.runs.c.attempt)
                               .where(t.runs.c.sweep_id == sweep_id)
                               .order_by(t.runs.c.number)).all()
-        cache = self._cache.setdefault((sweep_id, with_metric), {})
+        cache = self._cache.setdefault((sweep_id, with_metric, tuple(several or ())), {})
         fresh = [run_id for run_id, state, attempt in states
                  if run_id not in cache or cache[run_id][0] != (state, attempt)]
         loaded: dict[str, controller.ControllerRun] = {}
@@ -210,13 +212,17 @@ class ControllerRuns:
                    t.runs.c.attempt]
         if with_metric:
             columns += [t.runs.c.metric_history, t.runs.c.metric_value]
+        if several:
+            columns += [t.runs.c.summary]
         for start in range(0, len(fresh), 500):
             chunk = fresh[start:start + 500]
             for r in conn.execute(select(*columns).where(t.runs.c.id.in_(chunk))):
                 run = controller.ControllerRun(
                     name=r[1], params=r[2], state=r[3],
                     metric_history=(r[5] or []) if with_metric else [],
-                    metric_summary=r[6] if with_metric else None)
+                    metric_summary=r[6] if with_metric else None,
+                    objective_values=objectives.run_values(r[-1], several) if several
+                    else None)
                 loaded[r[0]] = run
                 if run.state in controller.TERMINAL:
                     cache[r[0]] = ((r[3], r[4]), run)

@@ -134,12 +134,9 @@ class WandbBackend:
     def check_config(self, config: dict) -> dict:
         """Validated and normalised (W&B's defaults made explicit: the same config the local
         backend keeps), with the built-in agent named as the program (W&B's agent needs one).
-        Methods that only the local backend offers are refused before anything is sent."""
-        method = config.get("method")
-        if method in spec.LOCAL_METHODS:
-            raise BadInput(f"method: {method!r} runs only on the local backend; W&B Sweeps "
-                           "offers grid, random and bayes")
-        config = spec.validate(config)
+        Methods that only the local backend offers, and several metrics, are refused before
+        anything is sent."""
+        config = spec.validate(config, backend="wandb")
         if config.get("program") is None and not config.get("command"):
             config = {**config, "program": spec.BUILTIN_PROGRAM}
         return config
