@@ -332,3 +332,55 @@ def test_a_run_whose_folder_cannot_be_written_fails_with_the_os_reason(tmp_path)
         assert "No space left on device" in done.stdout
     finally:
         subprocess.run(["umount", "-l", str(runs)])
+
+
+def _hammer(storage: str, sweep_id: str, stop: str, out) -> None:
+    """An agent whose runs take no time: hand out, finish, hand out, ... until ``stop``
+    exists; puts how many runs it got."""
+    backend = open_backend(storage)
+    agent = backend.register_agent(sweep_id, "hammer", os.getpid(), None)
+    got = 0
+    while not os.path.exists(stop):
+        run = backend.next_run(sweep_id, agent)
+        if not isinstance(run, Assignment):
+            break
+        backend.finish_run(run.run_id, "finished", {}, 0)
+        got += 1
+    out.put(got)
+
+
+def test_writers_of_a_sqlite_file_take_turns_so_none_starves(tmp_path):
+    """Eight agents in a tight loop (programs of no time) and a ninth process writing now and
+    then: every one of them gets its turn. (With SQLite's busy handler alone, which polls every
+    100 ms, an agent got 1 run while another got 147, and one waited 36 s for its first.)"""
+    import multiprocessing
+
+    storage = str(tmp_path / "turns.sqlite")
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"method": "grid", "program": "x.py", "parameters": {
+        "a": {"values": list(range(100))}, "b": {"values": list(range(100))}}})
+    stop = tmp_path / "stop"
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_hammer, args=(storage, sweep.id, str(stop), out))
+             for _ in range(8)]
+    for p in procs:
+        p.start()
+    try:
+        _wait_for(lambda: backend.sweep(sweep.id).runs_total >= 200, timeout=240,
+                  what="the agents under way")
+        waits = []
+        for _ in range(10):  # a newcomer's writes while the eight hammer
+            start = time.monotonic()
+            backend.register_agent(sweep.id, "newcomer", 1, None)
+            waits.append(time.monotonic() - start)
+        before = backend.sweep(sweep.id).runs_total
+        _wait_for(lambda: backend.sweep(sweep.id).runs_total >= before + 400, timeout=240,
+                  what="400 more runs")
+    finally:
+        stop.touch()
+    got = sorted(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    assert max(waits) < 20, waits
+    assert got[0] >= sum(got) / len(got) / 4, got  # the least served got a fair share

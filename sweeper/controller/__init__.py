@@ -24,6 +24,15 @@ OPTUNA_METHODS = ("tpe", "gp", "nsga2")
 FITTED_METHODS = ("bayes", *OPTUNA_METHODS)
 
 
+def load_engines(config: dict) -> None:
+    """Import the engines the sweep uses now (a second or more: scipy, optuna), so that a
+    caller holding a lock does not import them there."""
+    if config["method"] in OPTUNA_METHODS:
+        from . import _optuna  # noqa: F401
+    if config["method"] not in OPTUNA_METHODS or config.get("early_terminate"):
+        from . import _wandb_engine  # noqa: F401
+
+
 def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict | None:
     """The next run's parameters (nested groups as dicts), or None when a grid is exhausted."""
     # The engines load on first use: they import scipy and optuna, which most commands never need.
@@ -59,5 +68,5 @@ def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
     return _wandb_engine.to_stop(config, runs)
 
 
-__all__ = ["ACTIVE", "FITTED_METHODS", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun", "best_value",
+__all__ = ["ACTIVE", "FITTED_METHODS", "OPTUNA_METHODS", "load_engines", "TERMINAL", "WANDB_STATE", "ControllerRun", "best_value",
            "flatten", "population_size", "suggest", "to_stop"]

@@ -216,15 +216,17 @@ class LocalBackend(Transactions):
         def snapshot(conn: Connection):
             sweep = self._sweep_row(conn, sweep_id)
             if not _handout.wants_fit(conn, sweep):
-                return None
+                return sweep["config"]
             config = sweep["config"]
             several = objectives.of(config) if objectives.is_multi(config) else None
             return config, self._controller_runs(conn, sweep_id, several=several)
 
         read = self._read(snapshot)
-        if read is None:
+        if isinstance(read, dict):  # no fit: drawn under the lock, with the engines loaded first
+            controller.load_engines(read)
             return None
         config, runs = read
+        controller.load_engines(config)  # hyperband's too, before a report takes the lock
         # Each agent its own stream: two agents fitting the same snapshot differ.
         return controller.suggest(config, runs, seed_key=f"{sweep_id}/{agent_id}")
 

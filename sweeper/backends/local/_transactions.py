@@ -1,12 +1,15 @@
 """Transactions on a local backend's database: the engine opened on first use, reads and
-writes retried whole while the storage fails passingly (see _retry), the per-sweep write lock."""
+writes retried whole while the storage fails passingly (see _retry), the per-sweep write lock,
+and on a SQLite file, writers taking turns fairly (see _write_gate)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection, select
@@ -15,7 +18,8 @@ from ...errors import BadInput, UnknownSweep
 from . import _handout
 from . import _tables as t
 from ._retry import Retrying, retry_window_s
-from ._storage import display_url, open_engine, parse_url
+from ._storage import busy_timeout_s, display_url, open_engine, parse_url
+from ._write_gate import WriteGate
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
 
@@ -36,6 +40,10 @@ class Transactions:
         self._open = lambda: open_engine(storage, create=create, read_only=read_only,
                                          allow_memory=allow_memory)
         self._engine = None
+        database = parsed.database
+        self._gate = (WriteGate(Path(database).absolute())
+                      if parsed.get_backend_name() == "sqlite" and not read_only
+                      and database not in (None, "", ":memory:") else None)
         self.heartbeat_timeout = heartbeat_timeout or float(
             os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", DEFAULT_HEARTBEAT_TIMEOUT_S))
         self.retrying = Retrying(retry_window_s(max(self.heartbeat_timeout, 60.0)),
@@ -62,11 +70,18 @@ class Transactions:
             raise BadInput(f"{self.location} is open read-only")
 
         def attempt() -> T:
-            with self.engine.connect().execution_options(sqlite_immediate=True) as conn, \
+            with self._turn(), \
+                    self.engine.connect().execution_options(sqlite_immediate=True) as conn, \
                     conn.begin():
                 return body(conn)
 
         return self.retrying(attempt)
+
+    def _turn(self):
+        """This writer's turn at a SQLite file (nothing to take on PostgreSQL)."""
+        if self._gate is None:
+            return contextlib.nullcontext()
+        return self._gate.turn(busy_timeout_s())
 
     def _read(self, body: Callable[[Connection], T]) -> T:
         def attempt() -> T:
@@ -79,7 +94,8 @@ class Transactions:
     def _transaction(self, write: bool = False) -> Iterator[Connection]:
         """One transaction outside the retry, for benchmarks and tests that seed records."""
         options = {"sqlite_immediate": True} if write else {}
-        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+        with self._turn() if write else contextlib.nullcontext(), \
+                self.engine.connect().execution_options(**options) as conn, conn.begin():
             yield conn
 
     def _lock_sweep(self, conn: Connection, sweep_id: str):
