@@ -10,6 +10,11 @@ trial's model is kept for ``promote``.
 >>> # best = sweeper.hf.hyperparameter_search(trainer, hp_space, n_trials=20,
 >>> #                                         direction="maximize")
 >>> # best.hyperparameters, best.objective, best.run_summary["checkpoint"]
+
+Several objectives, as HF's Optuna backend takes them: ``direction=["maximize", "minimize"]`` and
+a ``compute_objective`` returning one value per direction make a multi-objective sweep (metrics
+``objective_0``, ``objective_1``, ...; the local backend; ``hp_space``'s method tpe by default) and
+return the Pareto front as a list of ``BestRun``, as HF does.
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ OBJECTIVE = "objective"  # what each trial logs at every evaluation: compute_obj
 
 
 def hyperparameter_search(trainer: Any, hp_space: dict | Callable | None = None,
-                          n_trials: int = 20, direction: str = "minimize",
-                          compute_objective: Callable[[dict], float] | None = None, *,
+                          n_trials: int = 20, direction: str | list[str] = "minimize",
+                          compute_objective: Callable[[dict], Any] | None = None, *,
                           backend: str = "local", storage: str | None = None,
                           sweep_id: str | None = None, name: str | None = None,
                           project: str | None = None, entity: str | None = None,
@@ -55,16 +60,19 @@ def hyperparameter_search(trainer: Any, hp_space: dict | Callable | None = None,
     if getattr(trainer, "model_init", None) is None:
         raise BadInput("trainer: build it with model_init (each trial needs a fresh model), as "
                        "Trainer.hyperparameter_search asks")
-    if direction not in DIRECTIONS:
-        raise BadInput(f"direction: {direction!r}; one of {', '.join(DIRECTIONS)} (one "
-                       "objective per search)")
+    directions = list(direction) if isinstance(direction, (list, tuple)) else [direction]
+    bad = [d for d in directions if d not in DIRECTIONS]
+    if bad or not directions:
+        raise BadInput(f"direction: {bad[0] if bad else direction!r}; one of "
+                       f"{', '.join(DIRECTIONS)} (or a list of them, one per objective)")
     if not isinstance(n_trials, int) or isinstance(n_trials, bool) or n_trials < 1:
         raise BadInput(f"n_trials: a whole number >= 1, got {n_trials!r}")
     where = open_backend(storage, kind=backend, entity=entity, project=project)
     if sweep_id:
         sweep = where.find_sweep(sweep_id)
     else:
-        config = sweep_config(hp_space, direction, n_trials, name)
+        config = sweep_config(hp_space, directions if len(directions) > 1 else directions[0],
+                              n_trials, name)
         sweep = where.create_sweep(config)
     compute = compute_objective or default_compute_objective
     saved = (copy.deepcopy(trainer.args), trainer.hp_search_backend,
@@ -78,13 +86,21 @@ def hyperparameter_search(trainer: Any, hp_space: dict | Callable | None = None,
     finally:
         callbacks.remove()
         trainer.args, trainer.hp_search_backend, trainer.compute_objective = saved
+    if len(directions) > 1:
+        return _front(where, sweep.id, BestRun)
     return _best_run(where, sweep.id, BestRun)
 
 
-def sweep_config(hp_space: dict | Callable | None, direction: str, n_trials: int,
+def objective_names(count: int) -> list[str]:
+    """The metrics a trial logs for ``count`` objectives: ``objective``, or ``objective_0``..."""
+    return [OBJECTIVE] if count == 1 else [f"{OBJECTIVE}_{i}" for i in range(count)]
+
+
+def sweep_config(hp_space: dict | Callable | None, direction: str | list[str], n_trials: int,
                  name: str | None) -> dict:
     """The sweep for ``hp_space``: W&B's config, its metric's goal set by ``direction`` and
-    ``run_cap`` by ``n_trials`` (where the space sets neither)."""
+    ``run_cap`` by ``n_trials`` (where the space sets neither). Several directions: a sweep
+    of several metrics (``objective_0``, ...), by tpe unless the space names a method."""
     from transformers.trainer_utils import default_hp_space_wandb
 
     space = hp_space(None) if callable(hp_space) else hp_space
@@ -93,10 +109,19 @@ def sweep_config(hp_space: dict | Callable | None, direction: str, n_trials: int
         raise BadInput(f"hp_space: a W&B sweep config (a dict with method and parameters, or "
                        f"a function returning one), got {type(space).__name__}")
     config = copy.deepcopy(space)
+    if isinstance(direction, (list, tuple)) and len(direction) > 1:
+        config.pop("metric", None)
+        config.setdefault("method", "tpe")
+        config["metrics"] = [{"name": n, "goal": g} for n, g in
+                             zip(objective_names(len(direction)), direction, strict=True)]
+        config.setdefault("run_cap", n_trials)
+        if name:
+            config["name"] = name
+        return config
     config.setdefault("method", "random")
     metric = dict(config.get("metric") or {})
     metric["name"] = metric.get("name") or OBJECTIVE
-    metric["goal"] = direction
+    metric["goal"] = direction if isinstance(direction, str) else direction[0]
     config["metric"] = metric
     config.setdefault("run_cap", n_trials)
     if name:
@@ -116,7 +141,8 @@ def _trial(trainer: Any, callbacks: _TrialCallbacks, keep_models: bool) -> None:
     trainer.train(resume_from_checkpoint=None, trial=params)
     if getattr(trainer, "objective", None) is None:
         trainer.evaluate()  # the objective callback logs it
-    run.summary[OBJECTIVE] = trainer.objective
+    for key, value in _objective_row(trainer.objective).items():
+        run.summary[key] = value
     if keep_models:
         folder = (Path(trainer.args.output_dir) / f"run-{run.id}" / "model").resolve()
         trainer.save_model(str(folder))
@@ -165,10 +191,17 @@ class _ObjectiveCallback(TrainerCallback):
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         import wandb
 
-        value = float(self.compute(dict(metrics or {})))
+        value = self.compute(dict(metrics or {}))
+        value = [float(v) for v in value] if isinstance(value, (list, tuple)) else float(value)
         self.trainer.objective = value
         if wandb.run is not None:
-            wandb.log({OBJECTIVE: value, "train/global_step": state.global_step})
+            wandb.log({**_objective_row(value), "train/global_step": state.global_step})
+
+
+def _objective_row(value: Any) -> dict[str, float]:
+    """What a trial logs: ``objective``, or one ``objective_i`` per objective."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    return dict(zip(objective_names(len(values)), values, strict=True))
 
 
 def _best_run(backend: Any, sweep_id: str, best_run_class: type) -> Any:
@@ -184,3 +217,17 @@ def _best_run(backend: Any, sweep_id: str, best_run_class: type) -> Any:
     return best_run_class(best.id, best.metric_value, dict(best.params), {
         "sweep": sweep.id, "sweep_name": sweep.name, "location": sweep.location,
         "run_name": best.name, "checkpoint": best.summary.get("checkpoint")})
+
+
+def _front(backend: Any, sweep_id: str, best_run_class: type) -> list:
+    """A multi-objective search's Pareto front, as HF's list of ``BestRun``."""
+    from .progress import pareto_front
+
+    sweep = backend.sweep(sweep_id)
+    front = pareto_front(sweep, backend.runs(sweep_id))
+    if not front:
+        raise SweeperError(f"sweep {sweep.name}: no trial reported every objective")
+    return [best_run_class(run.id, list(values), dict(run.params), {
+        "sweep": sweep.id, "sweep_name": sweep.name, "location": sweep.location,
+        "run_name": run.name, "checkpoint": run.summary.get("checkpoint")})
+        for run, values in front]

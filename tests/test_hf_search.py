@@ -20,10 +20,11 @@ from .wandb_standin import StandIn
 SCRIPT = Path(__file__).parent / "programs" / "hf_search.py"
 
 
-def search(tiny_model: str, backend: str, n_trials: int, cwd: Path, env: dict) -> dict:
+def search(tiny_model: str, backend: str, n_trials: int, cwd: Path, env: dict,
+           *extra: str) -> dict:
     out = cwd / "search.json"
     done = subprocess.run([sys.executable, str(SCRIPT), tiny_model, backend, str(n_trials),
-                           str(out)], cwd=cwd, env=env, capture_output=True, text=True,
+                           str(out), *extra], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(out.read_text())
@@ -75,6 +76,24 @@ def test_a_search_on_wandb_runs_each_trial_as_a_finished_run_of_a_wandb_sweep(ti
         assert all("objective" in r.summary for r in runs)
 
 
+def test_two_directions_search_two_objectives_and_return_the_front(tiny_model, tmp_path):
+    """As with HF's Optuna backend: a list of directions and an objective per direction make
+    a multi-objective search; the result is the Pareto front, a BestRun per run on it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB_", "SWEEPER_"))}
+    env.update({"WANDB_MODE": "offline", "WANDB_SILENT": "true", "HOME": str(tmp_path)})
+    front = search(tiny_model, "local", 3, tmp_path, env, "multi")["front"]
+    runs = json.loads(sweeper_process("results", "hf-search", "--format", "json", cwd=tmp_path,
+                                      env=env).stdout)
+    assert len(runs) == 3 and {r["state"] for r in runs} == {"finished"}
+    on_front = {r["name"] for r in runs if r["front"] == 1}
+    assert {b["run_summary"]["run_name"] for b in front} == on_front
+    for best in front:
+        run = next(r for r in runs if r["name"] == best["run_summary"]["run_name"])
+        assert best["objective"] == [run["metric_values"]["objective_0"],
+                                     run["metric_values"]["objective_1"]]
+        assert best["hyperparameters"] == run["config"]
+
+
 def test_a_trainer_without_model_init_or_a_bad_direction_is_one_line(tiny_model):
     from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
 
@@ -87,6 +106,11 @@ def test_a_trainer_without_model_init_or_a_bad_direction_is_one_line(tiny_model)
     trainer.model_init = lambda: model
     with pytest.raises(BadInput, match="direction: 'up'; one of minimize, maximize"):
         sweeper.hf.hyperparameter_search(trainer, {"parameters": {}}, direction="up")
+    with pytest.raises(BadInput, match="direction: 'down'; one of minimize, maximize"):
+        sweeper.hf.hyperparameter_search(trainer, {"parameters": {}},
+                                         direction=["maximize", "down"])
+    assert sweeper.hf.sweep_config(None, ["maximize", "minimize"], 5, None)["metrics"] == [
+        {"name": "objective_0", "goal": "maximize"}, {"name": "objective_1", "goal": "minimize"}]
     with pytest.raises(BadInput, match="hp_space: a W&B sweep config"):
         sweeper.hf.sweep_config(["learning_rate"], "minimize", 2, None)
     assert sweeper.hf.sweep_config(None, "maximize", 5, None)["metric"] == {

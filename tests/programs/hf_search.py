@@ -1,7 +1,8 @@
 """An HF user's script: a Trainer built with model_init, searched with sweeper.hf.
 
-argv: MODEL_DIR BACKEND N_TRIALS OUT_JSON. It records what each trial trained with (the
-learning rate the Trainer used, and the W&B run open at model_init) and the BestRun."""
+argv: MODEL_DIR BACKEND N_TRIALS OUT_JSON [multi]. It records what each trial trained with (the
+learning rate the Trainer used, and the W&B run open at model_init) and the BestRun; with
+``multi``, two objectives (accuracy up, loss down) and the front of BestRuns."""
 
 import json
 import sys
@@ -18,6 +19,7 @@ from transformers import (
 import sweeper.hf
 
 model_dir, backend, n_trials, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+multi = sys.argv[5:] == ["multi"]
 tokenizer = AutoTokenizer.from_pretrained(model_dir)
 data = datasets.Dataset.from_dict({"text": ["good movie", "bad movie", "great film",
                                             "awful film"] * 4, "label": [1, 0, 1, 0] * 4})
@@ -54,6 +56,15 @@ space = {"method": "random", "name": "hf-search",
          "parameters": {"learning_rate": {"distribution": "log_uniform_values", "min": 1e-4,
                                           "max": 1e-2},
                         "dropout": {"values": [0.0, 0.2]}}}
+if multi:
+    space = {**space, "method": "tpe"}
+    front = sweeper.hf.hyperparameter_search(
+        trainer, space, n_trials=n_trials, direction=["maximize", "minimize"], backend=backend,
+        compute_objective=lambda m: [m["eval_accuracy"], m["eval_loss"]])
+    json.dump({"front": [{"run_id": b.run_id, "objective": b.objective,
+                          "hyperparameters": b.hyperparameters, "run_summary": b.run_summary}
+                         for b in front]}, open(out, "w"))
+    sys.exit(0)
 best = sweeper.hf.hyperparameter_search(trainer, space, n_trials=n_trials, direction="maximize",
                                         backend=backend, project="proj",
                                         compute_objective=lambda m: m["eval_accuracy"])
