@@ -16,7 +16,9 @@ configuration minus the best configuration's:
   often picked, whatever the method).
 
 ``random-b`` is random again on other seeds: its ratio to random is what 10 seeds of noise
-alone give a method no better than random. Each space is written twice as users write sweeps:
+alone give a method no better than random. So each ratio also has a 90% bootstrap interval
+(seeds resampled), and a method is called behind (or ahead of) random on a task only where the
+whole interval is above (below) 1. Each space is written twice as users write sweeps:
 
 - ``values``: every numeric parameter as a ``values`` list (the most common form in real files);
 - ``ranges``: the same space as ranges (``log_uniform_values`` for values that grow by a factor,
@@ -242,8 +244,38 @@ def summarise(entries: list[dict], methods: list[str], checkpoints: list[int],
                                                     lambda r: sum(x > 1 for x in r))
                                  for c in checkpoints} for method in methods}
               for setting, tasks in table.items()}
+    for (task, form, mode, method), runs in regrets.items():
+        base = regrets.get((task, form, mode, "random"))
+        cell = table[f"{form}/{mode}"][task][method]
+        for c in checkpoints:
+            cell[f"interval_{c}"] = _interval([r[c - 1] for r in runs],
+                                              [r[c - 1] for r in base]) if base else None
+
+    def count(tasks: dict, method: str, c: int, side) -> int:
+        return sum(1 for t in tasks if method in tasks[t]
+                   and tasks[t][method].get(f"interval_{c}") and side(tasks[t][method][
+                       f"interval_{c}"]))
+
+    clearly = {setting: {method: {str(c): {
+        "behind": count(tasks, method, c, lambda iv: iv[0] > 1),
+        "ahead": count(tasks, method, c, lambda iv: iv[1] < 1)}
+        for c in checkpoints} for method in methods} for setting, tasks in table.items()}
     return {"table": table, "median_ratio_to_random": medians, "worst_ratio_to_random": worst,
-            "tasks_behind_random": behind}
+            "tasks_behind_random": behind, "tasks_clearly_behind_or_ahead": clearly}
+
+
+def _interval(values: list[float], base: list[float], draws: int = 2000,
+              seed: int = 0) -> list[float]:
+    """The 90% bootstrap interval of median(values) / median(base), seeds resampled."""
+    rng = np.random.default_rng(seed)
+    v, b = np.asarray(values), np.asarray(base)
+    ratios = []
+    for _ in range(draws):
+        top = np.median(rng.choice(v, len(v)))
+        bottom = np.median(rng.choice(b, len(b)))
+        ratios.append(_ratio(float(top), float(bottom)))
+    low, high = np.percentile(ratios, [5, 95])
+    return [float(low), float(high)]
 
 
 def _print(summary: dict, methods: list[str], checkpoints: list[int], regret: str) -> None:
@@ -261,6 +293,11 @@ def _print(summary: dict, methods: list[str], checkpoints: list[int], regret: st
             row = summary[key][setting]
             print(f"{label:34}" + "".join(
                 f"{' / '.join(_fmt(row[m][str(c)]) for c in checkpoints):>14}" for m in methods))
+        row = summary["tasks_clearly_behind_or_ahead"][setting]
+        for side in ("behind", "ahead"):
+            print(f"{'tasks clearly ' + side + ' (90% interval)':34}" + "".join(
+                f"{' / '.join(str(row[m][str(c)][side]) for c in checkpoints):>14}"
+                for m in methods))
 
 
 def _fmt(value) -> str:

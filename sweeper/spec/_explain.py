@@ -12,9 +12,9 @@ _METHOD_WORDS = {
     "random": "random: independent draws from each distribution",
     "bayes": "bayes: W&B's Gaussian-process search",
     "tpe": ("tpe: Optuna's tree-structured Parzen estimator, numeric values lists searched in "
-            "their order (local backend only)"),
-    "gp": ("gp: Optuna's Gaussian-process search, numeric values lists searched in their order "
-           "(local backend only)"),
+            "their order; one metric or several (local backend only)"),
+    "gp": ("gp: Optuna's Gaussian-process search, numeric values lists searched in their order; "
+           "one metric or several (local backend only)"),
     "nsga2": ("nsga2: Optuna's NSGA-II, an evolutionary search over generations of runs, for "
               "sweeps of hundreds of runs; for a few dozen, tpe or gp (local backend only)"),
 }
