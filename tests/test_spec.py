@@ -64,6 +64,11 @@ def test_console_script_prints_no_traceback_on_junk(tmp_path):
 def test_examples_pass_our_checks_and_wandb_schema(path: Path, run_cli):
     assert run_cli("validate", path).code == 0
     config = spec.read_config(path)
+    if "metrics" in config:  # sweeper's extension: W&B refuses it, in one line
+        refused = run_cli("validate", "--backend", "wandb", path)
+        assert refused.code == 2 and refused.err.count("\n") == 2  # method tpe, metrics
+        assert f"{path}: metrics: several metrics" in refused.err
+        return
     server_side = {k: v for k, v in config.items() if k not in ("run_cap",)}
     assert sweeps.schema_violations_from_proposed_config(server_side) == []
 
