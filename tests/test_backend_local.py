@@ -147,7 +147,7 @@ def test_hyperband_stops_a_run_below_its_bracket(storage):
     assert backend.runs(sweep.id)[-1].state == "stopped"
 
 
-@pytest.mark.parametrize("method", ["tpe", "gp", "bayes"])
+@pytest.mark.parametrize("method", ["tpe", "gp", "auto", "bayes"])
 def test_model_based_methods_learn_from_records(method, tmp_path):
     backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
     sweep = backend.create_sweep({"method": method, "program": "x.py", "run_cap": 20,

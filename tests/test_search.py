@@ -96,3 +96,14 @@ def test_tpe_finds_a_better_front_of_two_metrics_than_random(tmp_path):
                                                                              tmp_path)
                for seed in range(10))
     assert wins >= 8, wins
+
+
+def test_auto_searches_with_gp_then_with_tpe_once_the_sweep_is_large():
+    from sweeper.controller import _optuna
+
+    assert [_optuna.engine_of("auto", n) for n in (0, 299, 300, 5000)] == ["gp", "gp", "tpe",
+                                                                          "tpe"]
+    assert _optuna.engine_of("tpe", 0) == "tpe"
+    config = _config("auto", VALUES)
+    seen = [_run(i, x, loss=(x - 65) ** 2) for i, x in enumerate(VALUES[::2])]
+    assert controller.suggest(config, seen)["x"] in VALUES

@@ -220,7 +220,7 @@ def test_spec_error_lists_every_problem():
         spec.validate({"program": "agents/train.py", "method": "gird",
                        "parameters": {"learnin_rate": {"value": 1}}}, "f.yaml")
     assert info.value.lines() == [
-        "f.yaml: method: unknown method 'gird' (did you mean grid?); one of grid, random, bayes, tpe, gp, nsga2",
+        "f.yaml: method: unknown method 'gird' (did you mean grid?); one of grid, random, bayes, tpe, gp, nsga2, auto",
         "f.yaml: parameters.learnin_rate: unknown task arg; did you mean learning_rate?",
     ]
 

@@ -1,6 +1,6 @@
 """The controller: a pure function of (sweep config, runs) that picks the next run or the runs
-to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe, gp and nsga2 (and
-for every sweep of several metrics). No I/O.
+to stop. W&B's engine for grid, random, bayes and hyperband; Optuna for tpe, gp, nsga2 and our
+auto (gp, then tpe). No I/O.
 
 >>> suggest({"method": "grid", "parameters": {"a": {"values": [1, 2]}}}, [])
 {'a': 1}
@@ -18,7 +18,7 @@ from ._runs import (
     population_size,
 )
 
-OPTUNA_METHODS = ("tpe", "gp", "nsga2")
+OPTUNA_METHODS = ("tpe", "gp", "nsga2", "auto")
 # Methods whose suggestion fits a model to the runs so far (seconds at hundreds of runs): backends
 # run it outside the sweep's lock. grid and random draw in microseconds.
 FITTED_METHODS = ("bayes", *OPTUNA_METHODS)

@@ -3,12 +3,12 @@ option lists are built from these)."""
 
 W_AND_B_METHODS = ("grid", "random", "bayes")
 # Methods the local backend offers through Optuna; a W&B server refuses them.
-LOCAL_METHODS = ("tpe", "gp", "nsga2")
+LOCAL_METHODS = ("tpe", "gp", "nsga2", "auto")
 METHODS = W_AND_B_METHODS + LOCAL_METHODS
 NEEDS_METRIC = ("bayes",) + LOCAL_METHODS
 # Methods that run a sweep of several metrics (``metrics:``, the local backend's extension):
 # Optuna's multi-objective samplers, and the methods that need no metric at all.
-MULTI_OBJECTIVE_METHODS = ("tpe", "gp", "nsga2", "random", "grid")
+MULTI_OBJECTIVE_METHODS = ("tpe", "gp", "nsga2", "auto", "random", "grid")
 
 # The built-in trainer: the program sweeper runs for a sweep that names none.
 BUILTIN_PROGRAM = "agents/train.py"
