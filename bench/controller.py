@@ -1,12 +1,12 @@
 """Benchmark: how long the local backend takes to hand out the next run.
 
-For grid, random, bayes and tpe, on SQLite and PostgreSQL, with 10, 100 and 1,000 runs already
-recorded: the time of `next_run` end to end, split into the engine's own compute (the controller
-called on the same runs in-process) and our overhead (database and bookkeeping). Then the
-allocation rate of 16 agent processes pulling from one sweep at once, and for the model-based
-methods, 16 agents asking at once at 300 recorded runs: each agent's wait (p50/p95), the part of
-it spent in the locked hand-out (which must not queue behind other agents' fits), against the
-time of one suggestion alone.
+For grid, random, bayes, tpe, gp and auto (gp below 300 runs, tpe from there), on SQLite and
+PostgreSQL, with 10, 100 and 1,000 runs already recorded: the time of `next_run` end to end,
+split into the engine's own compute (the controller called on the same runs in-process) and our
+overhead (database and bookkeeping). Then the allocation rate of 16 agent processes pulling from
+one sweep at once, and for the model-based methods, 16 agents asking at once at 300 recorded
+runs: each agent's wait (p50/p95), the part of it spent in the locked hand-out (which must not
+queue behind other agents' fits), against the time of one suggestion alone.
 
     python bench/controller.py [--postgres postgresql://postgres@127.0.0.1/postgres] [--out FILE]
 
@@ -35,8 +35,8 @@ from sweeper.backends.local import LocalBackend
 from sweeper.backends.local import _backend as _backend_module
 from sweeper.backends.local import _tables as t
 
-METHODS = ("grid", "random", "bayes", "tpe", "gp")
-FITTED = ("bayes", "tpe", "gp")
+METHODS = ("grid", "random", "bayes", "tpe", "gp", "auto")
+FITTED = ("bayes", "tpe", "gp", "auto")
 SIZES = (10, 100, 1000)
 REPEATS = 5
 
