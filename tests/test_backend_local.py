@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
 from collections import Counter
 
@@ -161,34 +160,6 @@ def test_model_based_methods_learn_from_records(method, tmp_path):
         backend.finish_run(run.run_id, "finished", {"y": y}, 0)
     assert len(values) == 20
     assert min(values[8:]) < 1.0, values  # it found the valley near x = 2
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads are niced on Linux")
-def test_a_fit_runs_niced_and_the_locked_hand_out_does_not(tmp_path, monkeypatch):
-    """On a busy machine the fits of many agents must not slow the short locked hand-outs:
-    the fit runs in a thread at nice +10, the agent's own thread keeps its priority."""
-    import threading
-
-    from sweeper import controller
-
-    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    sweep = backend.create_sweep({"method": "tpe", "program": "x.py",
-                                  "metric": {"name": "y", "goal": "minimize"},
-                                  "parameters": {"x": {"min": -5.0, "max": 5.0}}})
-    agent = backend.register_agent(sweep.id, "h", 1, None)
-    seen = []
-    real = controller.suggest
-
-    def watched(*args, **kwargs):
-        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(controller, "suggest", watched)
-    base = os.getpriority(os.PRIO_PROCESS, 0)
-    run = backend.next_run(sweep.id, agent)
-    assert isinstance(run, Assignment) and -5.0 <= run.params["x"] <= 5.0
-    assert seen == [min(19, base + 10)]
-    assert os.getpriority(os.PRIO_PROCESS, 0) == base
 
 
 def test_unknown_sweep_and_run_ids(tmp_path):

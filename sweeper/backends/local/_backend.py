@@ -22,7 +22,6 @@ from ...errors import BadInput, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, Assignment, NoRun, RunInfo, SweepInfo, one_per_slot
 from . import _handout, _reads, _reports
 from . import _tables as t
-from ._low_priority import run_niced
 from ._transactions import Transactions
 
 DEFAULT_MAX_RESUMES = 2
@@ -228,10 +227,8 @@ class LocalBackend(Transactions):
             return None
         config, runs = read
         controller.load_engines(config)  # hyperband's too, before a report takes the lock
-        # Each agent its own stream: two agents fitting the same snapshot differ. Niced: on a
-        # busy machine the short locked hand-outs of other agents get the CPU first.
-        return run_niced(lambda: controller.suggest(config, runs,
-                                                    seed_key=f"{sweep_id}/{agent_id}"))
+        # Each agent its own stream: two agents fitting the same snapshot differ.
+        return controller.suggest(config, runs, seed_key=f"{sweep_id}/{agent_id}")
 
     def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None,
             attempt: int | None = None) -> str | None:
