@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter
 
@@ -160,6 +161,50 @@ def test_model_based_methods_learn_from_records(method, tmp_path):
         backend.finish_run(run.run_id, "finished", {"y": y}, 0)
     assert len(values) == 20
     assert min(values[8:]) < 1.0, values  # it found the valley near x = 2
+
+
+def test_an_agent_never_waits_for_another_agents_fit_and_run_cap_stays_exact(storage,
+                                                                              monkeypatch):
+    """Agent A's fit is held (it waits on an event inside the real suggestion); agent B, on its
+    own connection, is handed both runs of run_cap 2 meanwhile. When A's fit ends, its
+    suggestion finds the cap reached: no third run."""
+    from sweeper import controller
+
+    backend = open_backend(storage)
+    sweep = backend.create_sweep({"method": "tpe", "program": "x.py", "run_cap": 2,
+                                  "metric": {"name": "y", "goal": "minimize"},
+                                  "parameters": {"x": {"min": -5.0, "max": 5.0}}})
+    real_suggest = controller.suggest
+    a_fitting, a_may_finish = threading.Event(), threading.Event()
+
+    def suggest(*args, **kwargs):
+        if threading.current_thread().name == "agent-a":
+            a_fitting.set()
+            assert a_may_finish.wait(60), "the test never let A's fit finish"
+        return real_suggest(*args, **kwargs)
+
+    monkeypatch.setattr(controller, "suggest", suggest)
+    got: dict[str, object] = {}
+
+    def agent_a() -> None:
+        a = open_backend(storage)
+        got["a"] = a.next_run(sweep.id, a.register_agent(sweep.id, "a", 0, None))
+
+    thread_a = threading.Thread(target=agent_a, name="agent-a")
+    thread_a.start()
+    try:
+        assert a_fitting.wait(60), "agent A never began its fit"
+        b = open_backend(storage)
+        agent_b = b.register_agent(sweep.id, "b", 0, None)
+        first, second = b.next_run(sweep.id, agent_b), b.next_run(sweep.id, agent_b)
+        assert thread_a.is_alive(), "A's fit ended before B was served"
+    finally:
+        a_may_finish.set()
+        thread_a.join(60)
+    assert isinstance(first, Assignment) and isinstance(second, Assignment)
+    assert (first.number, second.number) == (1, 2)
+    assert isinstance(got["a"], NoRun) and "run_cap 2" in got["a"].reason
+    assert len(backend.runs(sweep.id)) == 2
 
 
 def test_unknown_sweep_and_run_ids(tmp_path):
