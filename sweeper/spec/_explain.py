@@ -15,9 +15,9 @@ _METHOD_WORDS = {
             "their order; one metric or several (local backend only)"),
     "gp": ("gp: Optuna's Gaussian-process search, numeric values lists searched in their order; "
            "one metric or several (local backend only)"),
-    "auto": ("auto: sweeper's default search: Optuna's gp for the first 300 runs (where it "
-             "searches best on recorded trainings), then tpe (fast at thousands of runs); one "
-             "metric or several (local backend only)"),
+    "auto": ("auto: sweeper's own, the one we recommend: Optuna's gp for the first 300 runs "
+             "(where it searches best on recorded trainings), then tpe (fast at thousands of "
+             "runs); one metric or several (local backend only)"),
     "nsga2": ("nsga2: Optuna's NSGA-II, an evolutionary search over generations of runs, for "
               "sweeps of hundreds of runs; for a few dozen, tpe or gp (local backend only)"),
 }
