@@ -114,15 +114,12 @@ def sweep_config(hp_space: dict | Callable | None, direction: str | list[str], n
         config.setdefault("method", "tpe")
         config["metrics"] = [{"name": n, "goal": g} for n, g in
                              zip(objective_names(len(direction)), direction, strict=True)]
-        config.setdefault("run_cap", n_trials)
-        if name:
-            config["name"] = name
-        return config
-    config.setdefault("method", "random")
-    metric = dict(config.get("metric") or {})
-    metric["name"] = metric.get("name") or OBJECTIVE
-    metric["goal"] = direction if isinstance(direction, str) else direction[0]
-    config["metric"] = metric
+    else:
+        config.setdefault("method", "random")
+        metric = dict(config.get("metric") or {})
+        metric["name"] = metric.get("name") or OBJECTIVE
+        metric["goal"] = direction if isinstance(direction, str) else direction[0]
+        config["metric"] = metric
     config.setdefault("run_cap", n_trials)
     if name:
         config["name"] = name
@@ -214,9 +211,13 @@ def _best_run(backend: Any, sweep_id: str, best_run_class: type) -> Any:
         where = f"; the logs: {failed[-1].log_path}" if failed and failed[-1].log_path else ""
         raise SweeperError(f"sweep {sweep.name}: no trial reported {sweep.metric['name']!r} "
                            f"({len(runs)} runs, {len(failed)} failed{where})")
-    return best_run_class(best.id, best.metric_value, dict(best.params), {
-        "sweep": sweep.id, "sweep_name": sweep.name, "location": sweep.location,
-        "run_name": best.name, "checkpoint": best.summary.get("checkpoint")})
+    return best_run_class(best.id, best.metric_value, dict(best.params), _summary(sweep, best))
+
+
+def _summary(sweep: Any, run: Any) -> dict:
+    """A ``BestRun``'s run_summary: where the run is, and its checkpoint for ``promote``."""
+    return {"sweep": sweep.id, "sweep_name": sweep.name, "location": sweep.location,
+            "run_name": run.name, "checkpoint": run.summary.get("checkpoint")}
 
 
 def _front(backend: Any, sweep_id: str, best_run_class: type) -> list:
@@ -227,7 +228,5 @@ def _front(backend: Any, sweep_id: str, best_run_class: type) -> list:
     front = pareto_front(sweep, backend.runs(sweep_id))
     if not front:
         raise SweeperError(f"sweep {sweep.name}: no trial reported every objective")
-    return [best_run_class(run.id, list(values), dict(run.params), {
-        "sweep": sweep.id, "sweep_name": sweep.name, "location": sweep.location,
-        "run_name": run.name, "checkpoint": run.summary.get("checkpoint")})
-        for run, values in front]
+    return [best_run_class(run.id, list(values), dict(run.params), _summary(sweep, run))
+            for run, values in front]

@@ -68,5 +68,5 @@ def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
     return _wandb_engine.to_stop(config, runs)
 
 
-__all__ = ["ACTIVE", "FITTED_METHODS", "OPTUNA_METHODS", "load_engines", "TERMINAL", "WANDB_STATE", "ControllerRun", "best_value",
-           "flatten", "population_size", "suggest", "to_stop"]
+__all__ = ["ACTIVE", "FITTED_METHODS", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun",
+           "best_value", "flatten", "load_engines", "population_size", "suggest", "to_stop"]

@@ -215,18 +215,17 @@ class LocalBackend(Transactions):
         None when the next hand-out draws no new run of a fitted method."""
         def snapshot(conn: Connection):
             sweep = self._sweep_row(conn, sweep_id)
-            if not _handout.wants_fit(conn, sweep):
-                return sweep["config"]
             config = sweep["config"]
+            if not _handout.wants_fit(conn, sweep):
+                return config, None
             several = objectives.of(config) if objectives.is_multi(config) else None
             return config, self._controller_runs(conn, sweep_id, several=several)
 
-        read = self._read(snapshot)
-        if isinstance(read, dict):  # no fit: drawn under the lock, with the engines loaded first
-            controller.load_engines(read)
+        config, runs = self._read(snapshot)
+        # The engines (hyperband's too) load here, not under the lock of a later write.
+        controller.load_engines(config)
+        if runs is None:  # no fit: the next hand-out draws under the lock
             return None
-        config, runs = read
-        controller.load_engines(config)  # hyperband's too, before a report takes the lock
         # Each agent its own stream: two agents fitting the same snapshot differ.
         return controller.suggest(config, runs, seed_key=f"{sweep_id}/{agent_id}")
 
