@@ -107,3 +107,48 @@ def test_auto_searches_with_gp_then_with_tpe_once_the_sweep_is_large():
     config = _config("auto", VALUES)
     seen = [_run(i, x, loss=(x - 65) ** 2) for i, x in enumerate(VALUES[::2])]
     assert controller.suggest(config, seen)["x"] in VALUES
+
+
+@pytest.mark.parametrize("method", ["bayes", "gp"])
+def test_a_fit_runs_on_one_blas_thread_and_the_callers_threads_come_back(method):
+    """16 agents fit at once: a thread per core in each fit only fights (bayes took 0.23 s
+    instead of 0.055 s with two agents on two cores). The real engine runs; the spy only reads
+    the thread settings it runs under."""
+    import torch
+    from optuna._gp import gp as optuna_gp
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import sweeps
+
+    seen_inside: list[set[int]] = []
+    if method == "bayes":
+        target, name = sweeps, "next_run"
+    else:
+        target, name = optuna_gp, "fit_kernel_params"
+    original = getattr(target, name)
+
+    def spy(*args, **kwargs):
+        seen_inside.append({pool["num_threads"] for pool in threadpool_info()}
+                           | ({torch.get_num_threads()} if method == "gp" else set()))
+        return original(*args, **kwargs)
+
+    config = spec.validate({"method": method, "program": "x.py",
+                            "metric": {"name": "loss", "goal": "minimize"},
+                            "parameters": {"x": {"min": 0.0, "max": 1.0},
+                                           "y": {"min": 0.0, "max": 1.0}}}, builtin=False)
+    seen = [ControllerRun(name=str(i), params={"x": i / 12, "y": (i * 7 % 12) / 12},
+                          state="finished", metric_history=[(i / 12 - 0.3) ** 2],
+                          metric_summary=(i / 12 - 0.3) ** 2) for i in range(12)]
+    with threadpool_limits(limits=2):
+        torch.set_num_threads(2)
+        before = {pool["num_threads"] for pool in threadpool_info()}
+        setattr(target, name, spy)
+        try:
+            params = controller.suggest(config, seen)
+        finally:
+            setattr(target, name, original)
+        after = {pool["num_threads"] for pool in threadpool_info()}
+        assert torch.get_num_threads() == 2
+    assert 0.0 <= params["x"] <= 1.0
+    assert seen_inside and all(threads == {1} for threads in seen_inside), seen_inside
+    assert before == after == {2}

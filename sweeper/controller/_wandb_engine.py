@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from typing import Any
@@ -12,6 +13,7 @@ import sweeps
 from sweeps import grid_search
 
 from ._runs import WANDB_STATE, ControllerRun
+from ._threads import one_thread
 
 _original_yaml_hash = grid_search.yaml_hash
 
@@ -66,7 +68,8 @@ def suggest(config: dict, runs: list[ControllerRun]) -> dict | None:
     metric = (config.get("metric") or {}).get("name")
     engine_runs = ([to_sweep_run(r, metric, with_history=False) for r in runs]
                    if config["method"] != "random" else [])
-    with warnings.catch_warnings():
+    fits = one_thread() if config["method"] == "bayes" else contextlib.nullcontext()
+    with fits, warnings.catch_warnings():
         # The Gaussian process of bayes reports every fit that hits a bound; not the user's concern.
         warnings.simplefilter("ignore")
         suggestion = sweeps.next_run(config, engine_runs)
