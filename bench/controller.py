@@ -7,9 +7,9 @@ overhead (database and bookkeeping). Then the allocation rate of 16 agent proces
 one sweep at once, and for the model-based methods, 16 agents asking at once at 300 recorded
 runs (three tries, medians; auto is then tpe): each agent's wait (p50/p95), the part of it spent
 in the locked hand-out (which must not queue behind other agents' fits), against the time of
-one suggestion alone and of one agent's whole hand-out with nobody else asking. The same again with as many agents as the machine has cores (a core per
-agent, as on a machine with an agent per GPU): 16 fits on 2 cores wait for the CPU, not for
-each other, and this separates the two.
+one suggestion alone and of one agent's whole hand-out with nobody else asking. The same again
+with as many agents as the machine has cores (a core per agent, as on a machine with an agent
+per GPU): 16 fits on 2 cores wait for the CPU, not for each other, and this separates the two.
 
     python bench/controller.py [--postgres postgresql://postgres@127.0.0.1/postgres] [--out FILE]
 
