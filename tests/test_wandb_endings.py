@@ -23,7 +23,7 @@ PROGRAM = """
 import time
 import wandb
 
-run = wandb.init(config={"x": 0.0, "steps": 40, "delay": 0.25})
+run = wandb.init(config={"x": 0.0, "steps": 400, "delay": 0.25})
 for step in range(int(run.config.steps)):
     run.log({"loss": float(run.config.x) + 1.0 / (step + 1), "step_seen": step})
     time.sleep(float(run.config.delay))
@@ -81,15 +81,18 @@ def test_a_run_hyperband_stops_keeps_its_wandb_run(tmp_path, env):
 @pytest.mark.parametrize("how", ["cancel", "timeout", "ctrl-c"])
 def test_a_run_ended_early_keeps_its_wandb_run(tmp_path, env, how):
     path = _sweep(tmp_path, [1.0])
-    args = ["run", str(path)] + (["--run-timeout", "3s"] if how == "timeout" else [])
+    # The timeout counts from the run's start, wandb.init included, which takes seconds on a
+    # loaded machine: 12 s leaves steps to check and still ends well before the program would.
+    args = ["run", str(path)] + (["--run-timeout", "12s"] if how == "timeout" else [])
     runner = subprocess.Popen([str(Path(sys.executable).with_name("sweeper")), *args],
                               cwd=tmp_path, env={**os.environ, **env},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     _wait(lambda: (tmp_path / "db.sqlite").exists())
     backend = open_backend(env["SWEEPER_STORAGE"])
-    _wait(lambda: backend.sweeps() and backend.runs(backend.sweeps()[0].id)
-          and backend.runs(backend.sweeps()[0].id)[0].steps >= 3)
+    _wait(lambda: backend.sweeps() and backend.runs(backend.sweeps()[0].id))
     sweep = backend.sweeps()[0]
+    if how != "timeout":  # the timeout ends the run by itself, maybe before any step we'd wait for
+        _wait(lambda: backend.runs(sweep.id)[0].steps >= 3)
     if how == "cancel":
         assert sweeper_process("cancel", sweep.id, cwd=tmp_path, env=env).returncode == 0
     elif how == "ctrl-c":
