@@ -30,13 +30,15 @@ def test_run_timeout_stops_a_hung_run_and_records_why(work):
         "program": "train.py", "method": "grid", "metric": {"name": "loss", "goal": "minimize"},
         "parameters": {"a": {"values": [1]}}})
     started = time.monotonic()
-    ran = run_sweep(work, path, "--run-timeout", "4s", "--grace", "5")
+    # The timeout counts from the run's start, wandb.init included (seconds on a loaded
+    # machine): 15 s leaves the program time to report before it hangs.
+    ran = run_sweep(work, path, "--run-timeout", "15s", "--grace", "5")
     assert time.monotonic() - started < 120
     assert ran.code == 0, ran.out + ran.err
     (run,) = ran.runs
-    assert (run.state, run.stop_reason) == ("stopped", "run timeout (4s) reached")
+    assert (run.state, run.stop_reason) == ("stopped", "run timeout (15s) reached")
     assert run.metric_value == 1.0  # what it reported is kept; stopped runs rank by it
-    assert f"run {run.name} stopped (run timeout (4s) reached)" in ran.out
+    assert f"run {run.name} stopped (run timeout (15s) reached)" in ran.out
 
 
 def test_a_silent_run_is_named_in_the_progress_line_and_status(work):
