@@ -213,8 +213,7 @@ _TASKS: dict[str, Task] = {}
 
 
 def _job(args):
-    task_index, method, form, mode, seed, runs, metric = args
-    family, dataset = TASKS[task_index]
+    family, dataset, method, form, mode, seed, runs, metric = args
     name = task_name(family, dataset, metric)
     if name not in _TASKS:
         _TASKS[name] = Task.load(family, dataset, metric)
@@ -358,8 +357,10 @@ def main() -> None:
     # The fast methods first: an interrupted run has the baseline and the cheap methods.
     order = sorted(methods, key=lambda m: {"random": 0, "random-b": 1, "tpe": 2}.get(m, 3))
     chosen = tasks_recording(args.metric)
+    if not chosen:
+        parser.error(f"--metric: no task records {args.metric!r}")
     names = [task_name(family, dataset, args.metric) for family, dataset in chosen]
-    jobs = [(TASKS.index((family, dataset)), m, f, mode, s, args.runs, args.metric)
+    jobs = [(family, dataset, m, f, mode, s, args.runs, args.metric)
             for m in order for (family, dataset), name in zip(chosen, names, strict=True)
             for f in forms for mode in modes for s in range(args.seeds)
             if (name, m, f, mode, s) not in done]
