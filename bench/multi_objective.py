@@ -36,7 +36,7 @@ from sweeper import objectives, spec
 from sweeper.controller import ControllerRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # search_quality, beside this file
-from search_quality import search_arguments, simulate  # noqa: E402
+from search_quality import engine_versions, search_arguments, simulate  # noqa: E402
 
 METHODS = ("random", "tpe", "gp", "nsga2")
 MODES = {"sequential": 1, "parallel": 4}
@@ -181,7 +181,8 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"seeds": args.seeds, "runs": args.runs,
                                           "reference": REFERENCE, "table": summary,
-                                          "controller_seconds": seconds}, indent=2))
+                                          "controller_seconds": seconds,
+                                          "versions": engine_versions()}, indent=2))
     print(f"\nwrote {args.out}")
 
 

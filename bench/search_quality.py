@@ -327,6 +327,14 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def engine_versions() -> dict[str, str]:
+    """The versions of the search engines a table was measured with: Optuna's gp changed how
+    it treats running runs between 4.7, 5.0 and 5.1, so a figure holds for the version it names."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("optuna", "sweeps", "torch", "numpy", "scipy")}
+
+
 def search_arguments(doc: str, runs: int, methods, modes, out: str) -> argparse.ArgumentParser:
     """The options of a search benchmark: seeds, runs, workers, methods, modes, out."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -387,7 +395,8 @@ def main() -> None:
                                           "tasks": names,
                                           "forms": forms, "modes": modes,
                                           "regrets": summary,
-                                          "controller_seconds": seconds}, indent=2))
+                                          "controller_seconds": seconds,
+                                          "versions": engine_versions()}, indent=2))
     print(f"\nwrote {args.out}")
 
 
