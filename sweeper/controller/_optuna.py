@@ -110,6 +110,13 @@ def engine_of(method: str, runs: int) -> str:
 
 
 def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSampler:
+    # Optuna before 5.0 warns that gp and tpe's multivariate are experimental, once per process
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _new_sampler(method, seed, config)
+
+
+def _new_sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSampler:
     if method == "tpe":
         return optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True,
                                           n_startup_trials=5)
