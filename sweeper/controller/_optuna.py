@@ -109,14 +109,16 @@ def engine_of(method: str, runs: int) -> str:
     return method
 
 
-def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSampler:
-    # Optuna before 5.0 warns that gp and tpe's multivariate are experimental, once per process
+@contextlib.contextmanager
+def _no_experimental_warnings():
+    """Optuna warns that gp (before 5.0), tpe's ``multivariate`` and parts of ask are
+    experimental: a warning users can do nothing about."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _new_sampler(method, seed, config)
+        yield
 
 
-def _new_sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSampler:
+def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSampler:
     if method == "tpe":
         return optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True,
                                           n_startup_trials=5)
@@ -133,7 +135,9 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict
     several = objectives.is_multi(config)
     seed = (zlib.crc32(seed_key.encode()) + len(runs)) % (2**31)
     method = engine_of(config["method"], len(runs))
-    study = optuna.create_study(directions=goals, sampler=_sampler(method, seed, config))
+    with _no_experimental_warnings():
+        sampler = _sampler(method, seed, config)
+    study = optuna.create_study(directions=goals, sampler=sampler)
     generation_key = f"{optuna.samplers.NSGAIISampler.__name__}:generation"
     size, completed = population_size(config), 0
     for run in runs:
@@ -160,8 +164,7 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict
         study.add_trial(trial)
     # tpe and nsga2 draw in milliseconds: limiting threads (1.6 ms a call) would only cost them
     fits = one_thread(torch_too=True) if method == "gp" else contextlib.nullcontext()
-    with fits, warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with fits, _no_experimental_warnings():
         trial = study.ask(searchable)
     chosen = {k: ordinals[k][v] if k in ordinals else v for k, v in trial.params.items()}
     return _nest({**constants, **chosen})
