@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
-import random
 import statistics
 import sys
 import time
@@ -36,7 +35,12 @@ from sweeper import objectives, spec
 from sweeper.controller import ControllerRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # search_quality, beside this file
-from search_quality import engine_versions, search_arguments, simulate  # noqa: E402
+from search_quality import (  # noqa: E402
+    engine_versions,
+    search_arguments,
+    seed_engines,
+    simulate,
+)
 
 METHODS = ("random", "tpe", "gp", "nsga2")
 MODES = {"sequential": 1, "parallel": 4}
@@ -110,8 +114,7 @@ def trajectory(task, method: str, agents: int, seed: int, runs: int) -> float:
                             "metrics": [{"name": "f1", "goal": "minimize"},
                                         {"name": "f2", "goal": "minimize"}],
                             "parameters": task.parameters}, builtin=False)
-    random.seed(seed)  # W&B's random engine draws from the global generators
-    np.random.seed(seed)
+    seed_engines(config, seed)
     noise = np.random.default_rng(seed + 1000)
 
     def finish(run: ControllerRun) -> ControllerRun:

@@ -173,15 +173,22 @@ def simulate(config: dict, agents: int, runs: int, seed_key: str, finish):
         yield finished
 
 
+def seed_engines(config: dict, seed: int) -> None:
+    """Seed W&B's engine, which draws from Python's and numpy's global generators. Its first
+    draw in a process also draws from them while it loads, so one draw comes first: a
+    process's first trajectory is then the same as any other of its seed."""
+    controller.suggest(config, [])
+    random.seed(seed)
+    np.random.seed(seed)
+
+
 def trajectory(task: Task, method: str, form: str, agents: int, seed: int,
                runs: int) -> dict[str, list[float]]:
     """Both regrets (``pick`` and ``tried``) after each finished run."""
     config = spec.validate({"method": method, "program": "bench.py",
                             "metric": {"name": "loss", "goal": "minimize"},
                             "parameters": task.parameters(form)}, builtin=False)
-    # W&B's engine draws from Python's and numpy's global generators
-    random.seed(seed)
-    np.random.seed(seed)
+    seed_engines(config, seed)
     noise = np.random.default_rng(seed + 1000)
 
     def finish(run: ControllerRun) -> ControllerRun:
