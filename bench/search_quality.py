@@ -158,15 +158,18 @@ def _nearest(choices: list, value) -> int:
 
 def simulate(config: dict, agents: int, runs: int, seed_key: str, finish):
     """A sweep of ``runs`` runs with ``agents`` in flight at once: each ask sees the others as
-    running, the oldest finishes next (``finish(run)`` gives its finished record). Yields the
-    finished runs after each one ends."""
+    running, the oldest finishes next (``finish(run)`` gives its finished record). Each agent
+    keeps its own memory (gp's last kernel), as each agent process does. Yields the finished
+    runs after each one ends."""
     finished: list[ControllerRun] = []
     in_flight: list[ControllerRun] = []
+    memories: list[dict] = [{} for _ in range(agents)]
     asked = 0
     while len(finished) < runs:
         while len(in_flight) < agents and asked < runs:
             params = controller.suggest(config, finished + in_flight,
-                                        seed_key=f"{seed_key}-{asked % agents}")
+                                        seed_key=f"{seed_key}-{asked % agents}",
+                                        memory=memories[asked % agents])
             in_flight.append(ControllerRun(name=str(asked), params=params, state="running"))
             asked += 1
         finished.append(finish(in_flight.pop(0)))

@@ -168,3 +168,39 @@ def test_agents_asking_while_others_run_are_spread_apart(method):
         in_flight.append(ControllerRun(name=f"r{agent}", params=params, state="running"))
     drawn = [(r.params["x"], r.params["kind"]) for r in in_flight]
     assert len(set(drawn)) == 4, drawn
+
+
+def test_an_agents_next_gp_fit_starts_from_its_last_kernel():
+    """Optuna's gp starts each fit of its kernel from the last one it fitted; sweeper builds a
+    sampler per hand-out, so the caller keeps a memory per agent: an agent's second fit starts
+    from its first one's length scales, another agent's first fit from the defaults (ones).
+    The real fit runs; the spy only reads where each one starts and ends."""
+    from optuna._gp.gp import GPRegressor
+
+    starts: list[list[float]] = []
+    ends: list[list[float]] = []
+    original = GPRegressor._fit_kernel_params
+
+    def spy(self, *args, **kwargs):
+        starts.append(self.inverse_squared_lengthscales.tolist())
+        fitted = original(self, *args, **kwargs)
+        ends.append(fitted.inverse_squared_lengthscales.tolist())
+        return fitted
+
+    config = _config("gp", VALUES)
+    seen = [_run(i, x, kind="ab"[i % 2], loss=(x - 65) ** 2 + 40 * (i % 2))
+            for i, x in enumerate(VALUES[::2])]
+    agent_a: dict = {}
+    GPRegressor._fit_kernel_params = spy
+    try:
+        first = controller.suggest(config, seen, seed_key="a", memory=agent_a)
+        seen.append(_run(99, first["x"], first["kind"], loss=(first["x"] - 65) ** 2))
+        second = controller.suggest(config, seen, seed_key="a", memory=agent_a)
+        controller.suggest(config, seen, seed_key="b", memory={})
+        controller.suggest(config, seen, seed_key="a")  # no memory: from the defaults
+    finally:
+        GPRegressor._fit_kernel_params = original
+    assert second["x"] in VALUES
+    assert len(starts) == 4, starts
+    assert starts[0] == starts[2] == starts[3] == [1.0, 1.0], starts
+    assert starts[1] == ends[0] != [1.0, 1.0], (starts, ends)

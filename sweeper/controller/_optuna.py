@@ -34,6 +34,7 @@ from optuna.trial import TrialState
 
 from .. import objectives
 from ..spec import _params
+from . import _kernel_memory
 from ._runs import ControllerRun, best_value, flatten, population_size
 from ._threads import one_thread
 
@@ -129,7 +130,8 @@ def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSample
     raise ValueError(f"no Optuna sampler for method {method!r}")
 
 
-def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict:
+def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
+            memory: dict | None = None) -> dict:
     searchable, constants, ordinals = distributions(config["parameters"])
     goals = [o.goal for o in objectives.of(config)] or ["minimize"]
     several = objectives.is_multi(config)
@@ -164,8 +166,12 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "") -> dict
         study.add_trial(trial)
     # tpe and nsga2 draw in milliseconds: limiting threads (1.6 ms a call) would only cost them
     fits = one_thread(torch_too=True) if method == "gp" else contextlib.nullcontext()
+    if method == "gp":
+        _kernel_memory.restore(sampler, memory, searchable)
     with fits, _no_experimental_warnings():
         trial = study.ask(searchable)
+    if method == "gp":
+        _kernel_memory.keep(sampler, memory, searchable)
     chosen = {k: ordinals[k][v] if k in ordinals else v for k, v in trial.params.items()}
     return _nest({**constants, **chosen})
 

@@ -226,8 +226,10 @@ class LocalBackend(Transactions):
         controller.load_engines(config)
         if runs is None:  # no fit: the next hand-out draws under the lock
             return None
-        # Each agent its own stream: two agents fitting the same snapshot differ.
-        return controller.suggest(config, runs, seed_key=f"{sweep_id}/{agent_id}")
+        # Each agent its own stream: two agents fitting the same snapshot differ. Its memory
+        # carries gp's kernel to its next fit.
+        return controller.suggest(config, runs, seed_key=f"{sweep_id}/{agent_id}",
+                                  memory=self._fit_memory.setdefault((sweep_id, agent_id), {}))
 
     def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None,
             attempt: int | None = None) -> str | None:

@@ -49,6 +49,7 @@ class Transactions:
         self.retrying = Retrying(retry_window_s(max(self.heartbeat_timeout, 60.0)),
                                  self.location, notify)
         self._controller_runs = _handout.ControllerRuns()
+        self._fit_memory: dict[tuple[str, str], dict] = {}  # gp's last kernel, per agent
 
     @property
     def engine(self):
