@@ -7,8 +7,9 @@ overhead (database and bookkeeping). Then the allocation rate of 16 agent proces
 one sweep at once, and for the model-based methods, 16 agents asking at once at 300 recorded
 runs (three tries, medians; auto is then tpe): each agent's wait (p50/p95), the part of it spent
 in the locked hand-out (which must not queue behind other agents' fits), against the time of
-one suggestion alone (an agent's first, and its next: gp's fit then starts from its last kernel)
-and of one agent's whole hand-out with nobody else asking. The same again
+one suggestion alone (an agent's first, and its next in a sweep of 16 agents: gp's fit then
+starts from its last kernel, fitted 16 runs before) and of one agent's whole hand-out with nobody
+else asking. The same again
 with as many agents as the machine has cores (a core per agent, as on a machine with an agent
 per GPU): 16 fits on 2 cores wait for the CPU, not for each other, and this separates the two.
 
@@ -192,10 +193,10 @@ def simultaneous_asks(storage: str, method: str, agents: int = 16, recorded: int
         start = time.perf_counter()
         controller.suggest(config, runs, seed_key=str(k))
         alone.append(time.perf_counter() - start)
-        # An agent's next hand-out: gp's fit starts from the kernel of its last one (one run
-        # fewer), as in a long-lived agent process.
+        # An agent's next hand-out in a sweep of 16 agents: gp's fit starts from the kernel of
+        # its last one, 16 runs before, as in a long-lived agent process.
         memory: dict = {}
-        controller.suggest(config, runs[:-1], seed_key=f"warm-{k}", memory=memory)
+        controller.suggest(config, runs[:-16], seed_key=f"warm-{k}", memory=memory)
         start = time.perf_counter()
         controller.suggest(config, runs, seed_key=f"warm-{k}", memory=memory)
         warm.append(time.perf_counter() - start)
@@ -255,6 +256,8 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only-asks", action="store_true",
                         help="only the simultaneous asks of the model-based methods")
+    parser.add_argument("--methods", default=",".join(FITTED),
+                        help="the model-based methods whose simultaneous asks to time")
     args = parser.parse_args()
 
     stores: dict[str, str] = {}
@@ -302,7 +305,7 @@ def main() -> None:
         cores = os.cpu_count() or 1
         for key, agents in (("simultaneous_asks", 16), ("asks_core_per_agent", cores)):
             for store, url in stores.items():
-                for method in FITTED:
+                for method in args.methods.split(","):
                     r = repeated_asks(url, method, agents)
                     results[key].setdefault(store, {})[method] = r
                     print(f"{store:9} {method:7} {r['agents']:>6} {r['one_suggestion_s']:>10.3f} "
@@ -317,9 +320,11 @@ def main() -> None:
                 conn.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     if args.only_asks and Path(args.out).exists():  # keep the other figures of the last run
-        results = {**json.loads(Path(args.out).read_text()),
-                   "simultaneous_asks": results["simultaneous_asks"],
-                   "asks_core_per_agent": results["asks_core_per_agent"]}
+        last = json.loads(Path(args.out).read_text())
+        for key in ("simultaneous_asks", "asks_core_per_agent"):
+            for store, by_method in results[key].items():
+                last.setdefault(key, {}).setdefault(store, {}).update(by_method)
+        results = last
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"\nwrote {args.out}")
 

@@ -165,7 +165,7 @@ def test_model_based_methods_learn_from_records(method, tmp_path):
 
 def test_each_agents_gp_fit_starts_from_its_own_last_kernel(tmp_path):
     """The backend keeps gp's kernel per agent between its hand-outs: an agent's next fit
-    starts where its last ended (a third faster at 300 runs), another agent's first fit from
+    starts where its last ended (0.85 of the time at 300 runs), another agent's first fit from
     the defaults. The real fits run; the spy only reads where each one starts and ends."""
     from optuna._gp.gp import GPRegressor
 

@@ -39,7 +39,7 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
     """The next run's parameters (nested groups as dicts), or None when a grid is exhausted.
 
     ``memory``: a dict the caller keeps between the hand-outs of one agent to one sweep, where
-    gp leaves its fitted kernel and starts its next fit from it (a third faster at 300 runs);
+    gp leaves its fitted kernel and starts its next fit from it (0.85 of the time at 300 runs);
     without it every fit starts from the defaults. The result depends only on the arguments."""
     # The engines load on first use: they import scipy and optuna, which most commands never need.
     if config["method"] in OPTUNA_METHODS:
