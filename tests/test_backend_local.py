@@ -324,9 +324,9 @@ def test_a_metric_reported_only_in_the_summary_reaches_the_controller(tmp_path, 
     seen = []
     real_suggest = _backend.controller.suggest
 
-    def recording_suggest(config, runs, seed_key=""):  # passes through to the real controller
+    def recording_suggest(config, runs, seed_key="", memory=None):  # to the real controller
         seen.append([(r.name, r.metric_history, r.metric_summary) for r in runs])
-        return real_suggest(config, runs, seed_key)
+        return real_suggest(config, runs, seed_key, memory)
 
     monkeypatch.setattr(_backend.controller, "suggest", recording_suggest)
     backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
