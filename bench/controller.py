@@ -33,6 +33,7 @@ import time
 import uuid
 from pathlib import Path
 
+from _clock import Clock
 from sqlalchemy import insert, update
 
 from sweeper import controller
@@ -84,28 +85,6 @@ def seed_runs(backend: LocalBackend, sweep_id: str, method: str, n: int) -> None
         conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id).values(runs_total=n))
 
 
-class _EngineClock:
-    """Wraps the controller's suggest to time the engine inside each next_run call."""
-
-    def __init__(self):
-        self.spent = 0.0
-        self._original = controller.suggest
-
-    def __enter__(self):
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return self._original(*args, **kwargs)
-            finally:
-                self.spent += time.perf_counter() - start
-
-        _backend_module.controller.suggest = timed
-        return self
-
-    def __exit__(self, *exc):
-        _backend_module.controller.suggest = self._original
-
-
 def time_next_run(backend: LocalBackend, method: str, n: int) -> dict:
     """Median over REPEATS calls of next_run: its total time, the engine's share inside that same
     call, and the rest (ours: database and bookkeeping)."""
@@ -115,7 +94,7 @@ def time_next_run(backend: LocalBackend, method: str, n: int) -> dict:
     backend.next_run(sweep.id, agent)  # warm: the first call of a process reads every run once
     totals, engines, ours = [], [], []
     for _ in range(REPEATS):
-        with _EngineClock() as clock:
+        with Clock(_backend_module.controller, "suggest") as clock:
             start = time.perf_counter()
             got = backend.next_run(sweep.id, agent)
             total = time.perf_counter() - start

@@ -26,33 +26,13 @@ from sweeper import controller, spec
 from sweeper.controller import ControllerRun
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the benchmarks beside this file
+from _clock import Clock  # noqa: E402
 from controller import sweep_config  # noqa: E402
 from search_quality import Task, engine_versions  # noqa: E402
 
 TASKS = (("HPOBench", "kc1"), ("HPOBench", "australian"),
          ("HPOLib", "parkinsons_telemonitoring"), ("NASBench201", "cifar100"))
 RUNS, GAP, TRIES = 300, 16, 3
-
-
-class _FitClock:
-    """Seconds spent in the kernel's fit while inside (the real fit runs)."""
-
-    def __enter__(self):
-        self.spent, original = 0.0, GPRegressor._fit_kernel_params
-        self._original = original
-
-        def timed(gpr, *args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(gpr, *args, **kwargs)
-            finally:
-                self.spent += time.perf_counter() - start
-
-        GPRegressor._fit_kernel_params = timed
-        return self
-
-    def __exit__(self, *exc):
-        GPRegressor._fit_kernel_params = self._original
 
 
 def _finished(i: int, params: dict, value: float) -> ControllerRun:
@@ -83,7 +63,7 @@ def time_both(config: dict, runs: list[ControllerRun]) -> dict:
             memory: dict = {}
             if mode == "warm":  # the agent's last hand-out, GAP runs before
                 controller.suggest(config, runs[:RUNS - GAP], seed_key=f"t{k}", memory=memory)
-            with _FitClock() as fit:
+            with Clock(GPRegressor, "_fit_kernel_params") as fit:
                 start = time.perf_counter()
                 controller.suggest(config, runs[:RUNS], seed_key=f"t{k}", memory=memory)
                 found[mode].append((time.perf_counter() - start, fit.spent))
