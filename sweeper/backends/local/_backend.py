@@ -20,7 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 from ... import controller, objectives, registry, spec
 from ...errors import BadInput, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, Assignment, NoRun, RunInfo, SweepInfo, one_per_slot
-from . import _handout, _reads, _reports
+from . import _handout, _reads, _replays, _reports
 from . import _tables as t
 from ._transactions import Transactions
 
@@ -68,9 +68,14 @@ class LocalBackend(Transactions):
         if name:
             check_sweep_name(name)
         resumes = DEFAULT_MAX_RESUMES if max_resumes is None else max_resumes
+        sweep_id = new_id()  # before the first try: a retry after a lost commit finds it
 
         def body(conn: Connection) -> SweepInfo:
             now = time.time()
+            made = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)
+                                ).mappings().first()
+            if made is not None:
+                return _reads.sweep_info(conn, made, self.location, self._deadline())
             if name:
                 existing = conn.execute(select(t.sweeps).where(t.sweeps.c.name == name)
                                         ).mappings().first()
@@ -85,7 +90,6 @@ class LocalBackend(Transactions):
                                      .values(max_resumes=max_resumes))
                     return _reads.sweep_info(conn, self._sweep_row(conn, existing["id"]),
                                              self.location, self._deadline())
-            sweep_id = new_id()
             conn.execute(insert(t.sweeps).values(
                 id=sweep_id, name=name or f"sweep-{sweep_id}", config=config, state="running",
                 created_at=now, updated_at=now, runs_total=0, max_resumes=resumes))
@@ -154,6 +158,8 @@ class LocalBackend(Transactions):
 
         def body(conn: Connection) -> str:
             self._sweep_row(conn, sweep_id)
+            if conn.execute(select(t.agents.c.id).where(t.agents.c.id == agent_id)).first():
+                return agent_id  # an earlier try's commit was lost on its way back
             now = time.time()
             conn.execute(insert(t.agents).values(
                 id=agent_id, sweep_id=sweep_id, host=host, pid=pid, devices=devices,
@@ -192,6 +198,7 @@ class LocalBackend(Transactions):
         A method that fits a model (bayes, tpe, gp) fits on a snapshot of the runs read without
         the sweep's lock; the lock is held only to record the hand-out, so agents never wait
         for each other's fits."""
+        handed = _replays.Handed()  # a retry after a lost commit returns the run it took
         while True:
             fitted = self._fit_unlocked(sweep_id, agent_id)
 
@@ -203,7 +210,7 @@ class LocalBackend(Transactions):
                               self.heartbeat_timeout,
                               since=self.retrying.silence_reference(self.heartbeat_timeout))
                 return _handout.next_run(conn, sweep, agent_id, device, now,
-                                         self._controller_runs, new_id, fitted)
+                                         self._controller_runs, new_id, fitted, handed)
 
             try:
                 return self._write(body)
@@ -237,12 +244,14 @@ class LocalBackend(Transactions):
 
         ``log_path``, given when the run starts, is where its output goes.
         """
+        seen: dict = {}  # how many rows the records held when the first try began
+
         def body(conn: Connection) -> str | None:
             run = _reports.run_row(conn, run_id, self.location)
             sweep = self._lock_sweep(conn, run["sweep_id"])
             run = _reports.run_row(conn, run_id, self.location)  # as it is under the lock
             return _reports.log(conn, sweep, run, rows, log_path, attempt, time.time(),
-                                self._controller_runs)
+                                self._controller_runs, seen)
 
         return self._write(body)
 
@@ -263,11 +272,13 @@ class LocalBackend(Transactions):
     def report_leftovers(self, run_id: str, attempt: int, rows: list[dict[str, Any]]) -> int:
         """Rows that ``attempt`` wrote but never reported (its agent died first); the agent of
         the attempt that resumes the run hands them in before starting it."""
+        seen: dict = {}
+
         def body(conn: Connection) -> int:
             run = _reports.run_row(conn, run_id, self.location)
             sweep = self._lock_sweep(conn, run["sweep_id"])
             run = _reports.run_row(conn, run_id, self.location)
-            return _reports.leftovers(conn, sweep, run, attempt, rows, time.time())
+            return _reports.leftovers(conn, sweep, run, attempt, rows, time.time(), seen)
 
         return self._write(body)
 

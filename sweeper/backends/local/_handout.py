@@ -16,6 +16,7 @@ from ... import controller, objectives, spec
 from .._base import Assignment, NoRun
 from . import _tables as t
 from ._reads import AGENT_LOST, stale_agents
+from ._replays import Handed
 
 
 def reap(conn: Connection, sweep_id: str, max_resumes: int, now: float, timeout: float,
@@ -106,10 +107,16 @@ def wants_fit(conn: Connection, sweep) -> bool:
 
 
 def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: float,
-             controller_runs, new_id, fitted: dict | None = None) -> Assignment | NoRun:
+             controller_runs, new_id, fitted: dict | None = None,
+             handed: Handed | None = None) -> Assignment | NoRun:
     """The next run for ``agent_id``: a requeued run first, else a new draw of the controller.
     ``sweep`` is the locked sweep row. ``fitted``: the suggestion of a fitted method, made
-    before the lock (Refit when the method fits a model and none was brought)."""
+    before the lock (Refit when the method fits a model and none was brought). ``handed``:
+    the run an earlier try of this same ask took, returned again if that try committed."""
+    handed = handed if handed is not None else Handed()
+    earlier = handed.recall(conn, agent_id)
+    if earlier is not None:
+        return earlier
     sweep_id = sweep["id"]
     if sweep["state"] == "paused":
         return NoRun("sweep is paused", wait=True)
@@ -125,6 +132,7 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
                 attempt=attempt, stop_requested=False, stop_reason=None, finished_at=None,
                 exit_code=None))
             _begin_attempt(conn, pending.id, attempt, agent_id, device, now, pending.steps)
+            handed.note(pending.id, attempt)
             return Assignment(run_id=pending.id, name=pending.name, params=pending.params,
                               number=pending.number, attempt=attempt)
     if sweep["state"] != "running":
@@ -164,6 +172,7 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
         heartbeat_at=now, output_at=now, metric_history=[], steps=0, stop_requested=False,
         summary={}, attempt=1))
     _begin_attempt(conn, run_id, 1, agent_id, device, now, 0)
+    handed.note(run_id, 1)
     conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id).values(
         runs_total=number, updated_at=now))
     if cap is not None and number >= cap:  # as on W&B: the sweep is done handing out runs

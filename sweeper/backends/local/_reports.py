@@ -21,6 +21,7 @@ from ...errors import BadInput
 from ...run_value import is_number, summary_value
 from . import _tables as t
 from ._handout import alive, end_attempt, finish_sweep, reclaim
+from ._replays import rows_to_store
 
 STEP_KEYS = ("train/global_step", "trainer/global_step", "global_step", "_step")
 SUPERSEDED = "a later attempt of this run took over"
@@ -39,8 +40,11 @@ def current(run, attempt: int | None) -> bool:
 
 
 def log(conn: Connection, sweep, run, rows: list[dict], log_path: str | None,
-        attempt: int | None, now: float, controller_runs) -> str | None:
-    """Record ``rows``; return why the run must stop now, or None."""
+        attempt: int | None, now: float, controller_runs, seen: dict | None = None
+        ) -> str | None:
+    """Record ``rows``; return why the run must stop now, or None. ``seen``: kept by the caller
+    across the tries of one report, so that a retry after a lost commit does not store the rows
+    again."""
     run_id = run["id"]
     if not current(run, attempt):
         return SUPERSEDED
@@ -57,6 +61,9 @@ def log(conn: Connection, sweep, run, rows: list[dict], log_path: str | None,
     values: dict[str, Any] = {"heartbeat_at": now, "output_at": now}
     if log_path is not None:
         values["log_path"] = log_path
+    if rows:
+        rows = rows_to_store({} if seen is None else seen,
+                             _rows_reported(conn, run_id, run["attempt"]), rows)
     if rows:
         rows = [jsonable(row) for row in rows]
         if _first_of_attempt(conn, run_id, run["attempt"]):
@@ -95,16 +102,19 @@ def log(conn: Connection, sweep, run, rows: list[dict], log_path: str | None,
     return None
 
 
-def leftovers(conn: Connection, sweep, run, attempt: int, rows: list[dict], now: float) -> int:
+def leftovers(conn: Connection, sweep, run, attempt: int, rows: list[dict], now: float,
+              seen: dict | None = None) -> int:
     """Rows an earlier attempt wrote but did not get to the records (its agent died between a
     row and its report), reported now by the attempt that resumes the run, before it logs
-    anything. Returns how many were added."""
+    anything. Returns how many were added (by this call: a retry after a lost commit counts
+    what its first try added). ``seen``: as for ``log``."""
     if not rows or attempt >= run["attempt"]:
         return 0
-    reported = conn.execute(select(t.attempts.c.rows_reported).where(
-        t.attempts.c.run_id == run["id"], t.attempts.c.attempt == attempt)).scalar()
+    reported = _rows_reported(conn, run["id"], attempt)
     if reported is None:
         return 0
+    if not rows_to_store({} if seen is None else seen, reported, rows):
+        return len(rows)
     rows = [jsonable(row) for row in rows]
     metric = sweep["config"].get("metric") or {}
     name, goal = metric.get("name"), metric.get("goal", "minimize")
@@ -171,6 +181,11 @@ def _check_target(conn: Connection, sweep, run_name: str, value: float | None,
     goal = metric.get("goal", "minimize")
     if value >= target if goal == "maximize" else value <= target:
         finish_sweep(conn, sweep["id"], f"target {target:g} reached by {run_name}", now)
+
+
+def _rows_reported(conn: Connection, run_id: str, attempt: int) -> int | None:
+    return conn.execute(select(t.attempts.c.rows_reported).where(
+        t.attempts.c.run_id == run_id, t.attempts.c.attempt == attempt)).scalar()
 
 
 def _first_of_attempt(conn: Connection, run_id: str, attempt: int) -> bool:
