@@ -149,3 +149,23 @@ def test_leftover_steps_handed_in_once_are_stored_once(backend):
     [stored] = backend.runs(sweep.id, history=True)
     assert [row["loss"] for row in stored.history] == [0.9, 0.8, 0.7, 0.6]
     assert [a["rows_reported"] for a in backend.attempts(run.run_id)] == [3, 1]
+
+
+@pytest.mark.parametrize("requeue", [False, True])
+def test_a_run_ended_once_ends_once(backend, requeue):
+    sweep = _sweep(backend)
+    agent = backend.register_agent(sweep.id, "host", 1, None)
+    run = backend.next_run(sweep.id, agent)
+    backend.log(run.run_id, [{"loss": 0.5}], attempt=1)
+    lost = LostCommit(backend).arm()
+    backend.finish_run(run.run_id, "failed" if requeue else "finished", {"loss": 0.4},
+                       exit_code=1 if requeue else 0, attempt=1, requeue=requeue)
+    assert lost.lost == 1
+    [stored] = backend.runs(sweep.id)
+    assert stored.state == ("pending" if requeue else "finished")
+    assert (stored.summary["loss"], stored.steps, stored.attempt) == (0.4, 1, 1)
+    assert [(a["attempt"], a["state"]) for a in backend.attempts(run.run_id)] == [
+        (1, "failed" if requeue else "finished")]
+    if requeue:  # the next agent resumes it as its second attempt, not a third
+        again = backend.next_run(sweep.id, backend.register_agent(sweep.id, "host", 2, None))
+        assert (again.run_id, again.attempt) == (run.run_id, 2)
