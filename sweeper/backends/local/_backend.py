@@ -12,7 +12,6 @@ import re
 import secrets
 import string
 import sys
-import time
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, insert, select, update
@@ -71,7 +70,7 @@ class LocalBackend(Transactions):
         sweep_id = new_id()  # before the first try: a retry after a lost commit finds it
 
         def body(conn: Connection) -> SweepInfo:
-            now = time.time()
+            now = self.now()
             made = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)
                                 ).mappings().first()
             if made is not None:
@@ -133,7 +132,7 @@ class LocalBackend(Transactions):
 
         def body(conn: Connection) -> SweepInfo:
             row = self._lock_sweep(conn, sweep_id)
-            now = time.time()
+            now = self.now()
             if row["state"] not in sources:
                 raise BadInput(f"sweep {sweep_id} is {row['state']}; cannot {action} it")
             conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id).values(
@@ -160,7 +159,7 @@ class LocalBackend(Transactions):
             self._sweep_row(conn, sweep_id)
             if conn.execute(select(t.agents.c.id).where(t.agents.c.id == agent_id)).first():
                 return agent_id  # an earlier try's commit was lost on its way back
-            now = time.time()
+            now = self.now()
             conn.execute(insert(t.agents).values(
                 id=agent_id, sweep_id=sweep_id, host=host, pid=pid, devices=devices,
                 state="running", started_at=now, heartbeat_at=now))
@@ -170,7 +169,7 @@ class LocalBackend(Transactions):
 
     def heartbeat(self, agent_id: str, activity: dict[str, float] | None = None) -> None:
         def body(conn: Connection) -> None:
-            now = time.time()
+            now = self.now()
             conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(
                 heartbeat_at=now, state="running"))
             conn.execute(update(t.runs).where(
@@ -180,14 +179,14 @@ class LocalBackend(Transactions):
                 _handout.reclaim(conn, run_id, agent_id)
                 conn.execute(update(t.runs).where(t.runs.c.id == run_id,
                                                   t.runs.c.agent_id == agent_id)
-                             .values(output_at=when))
+                             .values(output_at=when + self.clock.offset))  # the agent's clock
 
         self._write(body)
 
     def finish_agent(self, agent_id: str) -> None:
         self._write(lambda conn: conn.execute(update(t.agents).where(t.agents.c.id == agent_id)
                                               .values(state="finished",
-                                                      heartbeat_at=time.time())))
+                                                      heartbeat_at=self.now())))
 
     # --- runs --------------------------------------------------------------------------------
 
@@ -204,7 +203,7 @@ class LocalBackend(Transactions):
 
             def body(conn: Connection, fitted=fitted) -> Assignment | NoRun:
                 sweep = self._lock_sweep(conn, sweep_id)
-                now = time.time()  # after the lock: the wait for it is not the run's
+                now = self.now()  # after the lock: the wait for it is not the run's
                 _handout.alive(conn, agent_id, now)  # an agent asking for work is alive
                 _handout.reap(conn, sweep_id, sweep["max_resumes"], now,
                               self.heartbeat_timeout,
@@ -250,7 +249,7 @@ class LocalBackend(Transactions):
             run = _reports.run_row(conn, run_id, self.location)
             sweep = self._lock_sweep(conn, run["sweep_id"])
             run = _reports.run_row(conn, run_id, self.location)  # as it is under the lock
-            return _reports.log(conn, sweep, run, rows, log_path, attempt, time.time(),
+            return _reports.log(conn, sweep, run, rows, log_path, attempt, self.now(),
                                 self._controller_runs, seen)
 
         return self._write(body)
@@ -265,7 +264,7 @@ class LocalBackend(Transactions):
             sweep = self._lock_sweep(conn, run["sweep_id"])
             run = _reports.run_row(conn, run_id, self.location)
             _reports.finish(conn, sweep, run, state, summary, exit_code, log_path, stop_reason,
-                            attempt, requeue, time.time())
+                            attempt, requeue, self.now())
 
         self._write(body)
 
@@ -278,7 +277,7 @@ class LocalBackend(Transactions):
             run = _reports.run_row(conn, run_id, self.location)
             sweep = self._lock_sweep(conn, run["sweep_id"])
             run = _reports.run_row(conn, run_id, self.location)
-            return _reports.leftovers(conn, sweep, run, attempt, rows, time.time(), seen)
+            return _reports.leftovers(conn, sweep, run, attempt, rows, self.now(), seen)
 
         return self._write(body)
 
@@ -332,7 +331,7 @@ class LocalBackend(Transactions):
         def body(conn: Connection) -> None:
             found = conn.execute(select(t.sync.c.sweep_id).where(
                 t.sync.c.sweep_id == sweep_id, t.sync.c.target == target)).first()
-            values = {"record": record, "updated_at": time.time()}
+            values = {"record": record, "updated_at": self.now()}
             if found:
                 conn.execute(update(t.sync).where(t.sync.c.sweep_id == sweep_id,
                                                   t.sync.c.target == target).values(**values))

@@ -74,8 +74,10 @@ class Retrying:
     """Runs a storage operation, retrying errors that pass with backoff within a window."""
 
     def __init__(self, window_s: float, where: str,
-                 notify: Callable[[str], None] | None = None):
+                 notify: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] = time.time):
         self.window_s = window_s
+        self.clock = clock  # the storage's time, against which others' heartbeats are judged
         self.where = where
         self.notify = notify or (lambda message: print(message, file=sys.stderr, flush=True))
         self._local = threading.local()
@@ -85,7 +87,7 @@ class Retrying:
     def since(self) -> float:
         """When the operation now running in this thread was first tried (before any wait for
         a lock or an outage)."""
-        return getattr(self._local, "since", time.time())
+        return getattr(self._local, "since", None) or self.clock()
 
     def silence_reference(self, timeout: float) -> float:
         """The time against which another agent's silence is judged: when this process began
@@ -93,7 +95,7 @@ class Retrying:
         seconds; the other agents' heartbeats waited just as long."""
         reference = self.since
         gap = self.last_gap
-        if gap is not None and gap[1] > time.time() - timeout:
+        if gap is not None and gap[1] > self.clock() - timeout:
             reference = min(reference, gap[0])
         return reference
 
@@ -101,7 +103,8 @@ class Retrying:
         """``operation()`` until it succeeds, fails for good, or the window runs out.
         ``self.since`` (per thread) is the wall time of its first try."""
         window = self.window_s if window_s is None else window_s
-        self._local.since = time.time()
+        self._local.since = self.clock()
+        began = time.monotonic()  # how long it took, whatever the clock does meanwhile
         deadline = None
         delay = 0.05
         told = False
@@ -126,9 +129,9 @@ class Retrying:
                 time.sleep(min(delay * (0.5 + random.random()), max(0.0, deadline - now)))
                 delay = min(delay * 2, 2.0)
                 continue
-            ended = time.time()
-            if deadline is not None or ended - self._local.since > SLOW_S:
-                self.last_gap = (self._local.since, ended)
+            took = time.monotonic() - began
+            if deadline is not None or took > SLOW_S:
+                self.last_gap = (self._local.since, self._local.since + took)
             if told:
                 self.notify(f"sweeper: storage {self.where} answers again")
             return result

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ from . import _handout
 from . import _tables as t
 from ._retry import Retrying, retry_window_s
 from ._storage import busy_timeout_s, display_url, open_engine, parse_url
+from ._storage_clock import StorageClock
 from ._write_gate import WriteGate
 
 DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
@@ -32,7 +32,8 @@ class Transactions:
 
     def __init__(self, storage: str | None = None, *, create: bool = True,
                  read_only: bool = False, heartbeat_timeout: float | None = None,
-                 allow_memory: bool = False, notify: Callable[[str], None] | None = None):
+                 allow_memory: bool = False, notify: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] | None = None):
         parsed = parse_url(storage, allow_memory=allow_memory)
         self.url = parsed.render_as_string(hide_password=False)
         self.location = display_url(self.url)
@@ -46,8 +47,10 @@ class Transactions:
                       and database not in (None, "", ":memory:") else None)
         self.heartbeat_timeout = heartbeat_timeout or float(
             os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", DEFAULT_HEARTBEAT_TIMEOUT_S))
+        # The times stored and compared with stored ones (``clock``: this machine's, time.time)
+        self.clock = StorageClock(clock)
         self.retrying = Retrying(retry_window_s(max(self.heartbeat_timeout, 60.0)),
-                                 self.location, notify)
+                                 self.location, notify, clock=self.now)
         self._controller_runs = _handout.ControllerRuns()
         self._fit_memory: dict[tuple[str, str], dict] = {}  # gp's last kernel, per agent
 
@@ -74,6 +77,7 @@ class Transactions:
             with self._turn(), \
                     self.engine.connect().execution_options(sqlite_immediate=True) as conn, \
                     conn.begin():
+                self.clock.measure(conn)
                 return body(conn)
 
         return self.retrying(attempt)
@@ -87,6 +91,7 @@ class Transactions:
     def _read(self, body: Callable[[Connection], T]) -> T:
         def attempt() -> T:
             with self.engine.connect() as conn, conn.begin():
+                self.clock.measure(conn)
                 return body(conn)
 
         return self.retrying(attempt)
@@ -106,8 +111,12 @@ class Transactions:
             raise UnknownSweep(f"no sweep {sweep_id!r} in {self.location}")
         return row
 
+    def now(self) -> float:
+        """The storage's time (see _storage_clock): what every time stored is taken from."""
+        return self.clock.now()
+
     def _deadline(self) -> float:
-        return time.time() - self.heartbeat_timeout
+        return self.now() - self.heartbeat_timeout
 
     def _sweep_row(self, conn: Connection, sweep_id: str):
         row = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)).mappings().first()
