@@ -17,7 +17,7 @@ Goal: 0 duplicates, 0 off cap, 0 lost, 0 stuck, 0 dead, steps stored = steps rep
 databases.
 
     python bench/chaos.py [--agents 16] [--runs 40] [--seconds 60] [--db sqlite,postgres]
-                          [--fitted gp|tpe|bayes|none]
+                          [--fitted gp|tpe|bayes|auto|none]
 
 The model-based sweep (``--fitted``, gp by default) fits outside the sweep's lock and brings its
 suggestion to the locked hand-out, so its agents are killed, cut off and held up mid-fit too.

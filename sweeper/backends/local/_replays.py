@@ -41,12 +41,13 @@ class Handed:
                           number=run.number, attempt=run.attempt)
 
 
-def rows_to_store(seen: dict, reported: int | None, rows: list) -> list:
+def rows_to_store(seen: dict | None, reported: int | None, rows: list) -> list:
     """``rows``, or none when an earlier try of this same report stored them: the attempt's
     count of reported rows (``reported``, read under the lock; None where the run has no record
     of its attempts) has moved on by exactly these rows since that try read it. Only the
-    attempt's own agent reports its rows."""
-    if reported is None:
+    attempt's own agent reports its rows. ``seen``: the caller's memory of the report's tries
+    (None: no earlier try to recognise)."""
+    if seen is None or reported is None:
         return rows
     if "reported" in seen and reported == seen["reported"] + len(rows):
         return []

@@ -62,8 +62,7 @@ def log(conn: Connection, sweep, run, rows: list[dict], log_path: str | None,
     if log_path is not None:
         values["log_path"] = log_path
     if rows:
-        rows = rows_to_store({} if seen is None else seen,
-                             _rows_reported(conn, run_id, run["attempt"]), rows)
+        rows = rows_to_store(seen, _rows_reported(conn, run_id, run["attempt"]), rows)
     if rows:
         rows = [jsonable(row) for row in rows]
         if _first_of_attempt(conn, run_id, run["attempt"]):
@@ -113,7 +112,7 @@ def leftovers(conn: Connection, sweep, run, attempt: int, rows: list[dict], now:
     reported = _rows_reported(conn, run["id"], attempt)
     if reported is None:
         return 0
-    if not rows_to_store({} if seen is None else seen, reported, rows):
+    if not rows_to_store(seen, reported, rows):
         return len(rows)
     rows = [jsonable(row) for row in rows]
     metric = sweep["config"].get("metric") or {}
