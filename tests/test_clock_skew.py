@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import update
 
-from sweeper import spec
+from sweeper import progress, spec
 from sweeper.backends import Assignment
 from sweeper.backends.local import LocalBackend
 from sweeper.backends.local import _tables as t
@@ -77,5 +77,24 @@ def test_a_dead_agent_is_still_reaped_by_a_machine_whose_clock_is_behind(postgre
     got = there.next_run(sweep.id, there.register_agent(sweep.id, "host", 2, None))
     assert isinstance(got, Assignment)
     assert (got.run_id, got.attempt) == (dead.run_id, 2)  # reaped, requeued and taken over
+    for backend in (here, there):
+        backend.engine.dispose()
+
+
+def test_a_machine_whose_clock_is_ahead_sees_the_times_in_its_own_clock(postgres_url):
+    """``sweeper status`` on a machine minutes ahead: a run that printed a moment ago is not
+    silent, and its times read as this machine's (the storage's less the offset)."""
+    skew = progress.SILENT_AFTER_S + 100.0
+    here, there = _machines(postgres_url, skew)
+    sweep = _sweep(here)
+    agent = here.register_agent(sweep.id, "host", 1, None)
+    got = here.next_run(sweep.id, agent)
+    here.log(got.run_id, [{"loss": 0.5}], log_path="/tmp/run.log")
+    here.heartbeat(agent, {got.run_id: time.time()})  # it printed just now
+    (run,) = there.runs(sweep.id)
+    assert progress.silent_runs([run], progress.SILENT_AFTER_S, now=there.clock.local()) == []
+    for when in (run.created_at, run.started_at, run.heartbeat_at, run.output_at,
+                 there.sweep(sweep.id).created_at):
+        assert abs(when - there.clock.local()) < 5.0
     for backend in (here, there):
         backend.engine.dispose()

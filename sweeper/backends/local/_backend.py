@@ -74,7 +74,7 @@ class LocalBackend(Transactions):
             made = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)
                                 ).mappings().first()
             if made is not None:
-                return _reads.sweep_info(conn, made, self.location, self._deadline())
+                return self._sweep_info(conn, made)
             if name:
                 existing = conn.execute(select(t.sweeps).where(t.sweeps.c.name == name)
                                         ).mappings().first()
@@ -87,19 +87,19 @@ class LocalBackend(Transactions):
                     if max_resumes is not None and existing["max_resumes"] != max_resumes:
                         conn.execute(update(t.sweeps).where(t.sweeps.c.id == existing["id"])
                                      .values(max_resumes=max_resumes))
-                    return _reads.sweep_info(conn, self._sweep_row(conn, existing["id"]),
-                                             self.location, self._deadline())
+                    return self._sweep_info(conn, self._sweep_row(conn, existing["id"]))
             conn.execute(insert(t.sweeps).values(
                 id=sweep_id, name=name or f"sweep-{sweep_id}", config=config, state="running",
                 created_at=now, updated_at=now, runs_total=0, max_resumes=resumes))
-            return _reads.sweep_info(conn, self._sweep_row(conn, sweep_id), self.location,
-                                     self._deadline())
+            return self._sweep_info(conn, self._sweep_row(conn, sweep_id))
 
         return self._write(body)
 
     def sweep(self, sweep_id: str) -> SweepInfo:
-        return self._read(lambda conn: _reads.sweep_info(conn, self._sweep_row(conn, sweep_id),
-                                                         self.location, self._deadline()))
+        return self._read(lambda conn: self._sweep_info(conn, self._sweep_row(conn, sweep_id)))
+
+    def _sweep_info(self, conn: Connection, row) -> SweepInfo:
+        return _reads.sweep_info(conn, row, self.location, self._deadline(), self.clock.offset)
 
     def max_resumes(self, sweep_id: str) -> int:
         return self._read(lambda conn: self._sweep_row(conn, sweep_id)["max_resumes"])
@@ -112,14 +112,14 @@ class LocalBackend(Transactions):
                 .order_by((t.sweeps.c.id == id_or_name).desc())).mappings().first()
             if row is None:
                 raise UnknownSweep(f"no sweep {id_or_name!r} in {self.location}")
-            return _reads.sweep_info(conn, row, self.location, self._deadline())
+            return self._sweep_info(conn, row)
 
         return self._read(body)
 
     def sweeps(self) -> list[SweepInfo]:
         def body(conn: Connection) -> list[SweepInfo]:
             rows = conn.execute(select(t.sweeps).order_by(t.sweeps.c.created_at)).mappings()
-            return [_reads.sweep_info(conn, row, self.location, self._deadline())
+            return [self._sweep_info(conn, row)
                     for row in rows.all()]
 
         return self._read(body)
@@ -145,8 +145,7 @@ class LocalBackend(Transactions):
                 conn.execute(update(t.runs).where(
                     t.runs.c.sweep_id == sweep_id, t.runs.c.state.in_(controller.ACTIVE)
                 ).values(stop_requested=True, stop_reason="sweep cancelled"))
-            return _reads.sweep_info(conn, self._sweep_row(conn, sweep_id), self.location,
-                                     self._deadline())
+            return self._sweep_info(conn, self._sweep_row(conn, sweep_id))
 
         return self._write(body)
 
@@ -301,8 +300,8 @@ class LocalBackend(Transactions):
              ) -> list[RunInfo]:
         def body(conn: Connection) -> list[RunInfo]:
             self._sweep_row(conn, sweep_id)
-            return _reads.run_infos(conn, sweep_id, self._deadline(), history=history,
-                                    summaries=summaries)
+            return _reads.run_infos(conn, sweep_id, self._deadline(), self.clock.offset,
+                                    history=history, summaries=summaries)
 
         return self._read(body)
 

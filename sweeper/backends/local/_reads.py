@@ -25,16 +25,18 @@ def stale_agents(sweep_id: str, deadline: float):
         (t.agents.c.heartbeat_at < deadline) | (t.agents.c.state == "finished"))
 
 
-def sweep_info(conn: Connection, row, location: str, deadline: float) -> SweepInfo:
+def sweep_info(conn: Connection, row, location: str, deadline: float,
+               offset: float = 0.0) -> SweepInfo:
     """The sweep as people see it; runs of agents silent since before ``deadline`` are not
-    active (they crashed, whether or not a writer has recorded it yet)."""
+    active (they crashed, whether or not a writer has recorded it yet). Its times are in this
+    machine's clock: the storage's, less ``offset`` (see _storage_clock)."""
     sweep_id = row["id"]
     active = conn.execute(select(func.count()).select_from(t.runs).where(
         t.runs.c.sweep_id == sweep_id, t.runs.c.state.in_(controller.ACTIVE),
         ~((t.runs.c.state == "running")
           & t.runs.c.agent_id.in_(stale_agents(sweep_id, deadline))))).scalar_one()
     info = SweepInfo(id=sweep_id, name=row["name"], config=row["config"], state=row["state"],
-                     state_reason=row["state_reason"], created_at=row["created_at"],
+                     state_reason=row["state_reason"], created_at=row["created_at"] - offset,
                      runs_total=row["runs_total"], runs_active=active, location=location)
     best = best_run(conn, sweep_id, row["config"])
     if best is not None:
@@ -55,11 +57,12 @@ def best_run(conn: Connection, sweep_id: str, config: dict) -> tuple[str, float]
     return (found[0], found[1]) if found is not None else None
 
 
-def run_infos(conn: Connection, sweep_id: str, deadline: float, history: bool = False,
-              summaries: bool = True) -> list[RunInfo]:
+def run_infos(conn: Connection, sweep_id: str, deadline: float, offset: float = 0.0,
+              history: bool = False, summaries: bool = True) -> list[RunInfo]:
     """The sweep's runs, oldest first; runs of silent agents shown as crashed. Without
     ``summaries``, each run's summary is left empty (decoding 10,000 of them is a third of
-    reading the runs)."""
+    reading the runs). Times are in this machine's clock, as in ``sweep_info``: a run that
+    printed a moment ago on another machine was not silent for the minutes the clocks differ."""
     skipped = ("metric_history",) if summaries else ("metric_history", "summary")  # the first
     columns = [c for c in t.runs.c if c.name not in skipped]  # is hyperband's, not ours
     names = [c.name for c in columns]
@@ -75,6 +78,10 @@ def run_infos(conn: Connection, sweep_id: str, deadline: float, history: bool = 
                 .where(t.runs.c.sweep_id == sweep_id)
                 .order_by(t.history.c.run_id, t.history.c.step)):
             histories.setdefault(run_id, []).append(data)
+
+    def local(when: float | None) -> float | None:
+        return None if when is None else when - offset
+
     out = []
     for r in rows:
         state, reason = r["state"], r["stop_reason"]
@@ -82,12 +89,13 @@ def run_infos(conn: Connection, sweep_id: str, deadline: float, history: bool = 
             state, reason = "crashed", AGENT_LOST
         out.append(RunInfo(
             id=r["id"], sweep_id=r["sweep_id"], name=r["name"], number=r["number"],
-            params=r["params"], state=state, created_at=r["created_at"],
-            agent_id=r["agent_id"], started_at=r["started_at"], finished_at=r["finished_at"],
-            heartbeat_at=r["heartbeat_at"], exit_code=r["exit_code"],
+            params=r["params"], state=state, created_at=local(r["created_at"]),
+            agent_id=r["agent_id"], started_at=local(r["started_at"]),
+            finished_at=local(r["finished_at"]), heartbeat_at=local(r["heartbeat_at"]),
+            exit_code=r["exit_code"],
             summary=r.get("summary") or {}, metric_value=r["metric_value"],
             metric_best=r["metric_best"], steps=r["steps"], stop_reason=reason,
             log_path=r["log_path"], device=r["device"], attempt=r["attempt"],
-            output_at=r["output_at"],
+            output_at=local(r["output_at"]),
             history=histories.get(r["id"], []) if history else None))
     return out
