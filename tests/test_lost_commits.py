@@ -4,7 +4,8 @@ its reply came, so the client sees a passing error and tries the whole transacti
 Every write of the local backend is retried whole (``_retry``); each one that adds something must
 then recognise its own earlier commit instead of adding it twice: no second sweep or agent, no
 second run handed out for one ask (it would stay "running" under a live agent that never runs
-it, and count toward run_cap), no step of a run's history stored twice.
+it, and count toward run_cap), no step of a run's history stored twice. A change of the sweep's
+state finds the state it asked for, and must take it for its own, not refuse it.
 """
 
 from __future__ import annotations
@@ -169,3 +170,17 @@ def test_a_run_ended_once_ends_once(backend, requeue):
     if requeue:  # the next agent resumes it as its second attempt, not a third
         again = backend.next_run(sweep.id, backend.register_agent(sweep.id, "host", 2, None))
         assert (again.run_id, again.attempt) == (run.run_id, 2)
+
+
+@pytest.mark.parametrize("action, state", [("pause", "paused"), ("resume", "running"),
+                                           ("stop", "stopped"), ("cancel", "cancelled")])
+def test_a_state_change_made_once_is_reported_made(backend, action, state):
+    """The retry finds the sweep already in the state it asked for: its own commit, not a
+    refusal ("sweep is paused; cannot pause it") of a change that was made."""
+    sweep = _sweep(backend)
+    if action == "resume":
+        backend.set_state(sweep.id, "pause")
+    lost = LostCommit(backend).arm()
+    assert backend.set_state(sweep.id, action).state == state
+    assert lost.lost == 1
+    assert backend.sweep(sweep.id).state == state
