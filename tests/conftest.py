@@ -134,3 +134,13 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "condition", poll: fl
             return value
         time.sleep(poll)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def loss_sweep(backend, method: str = "random", **keys):
+    """A sweep of two parameters in [0, 1] that minimises ``loss``, on ``backend``."""
+    from sweeper import spec
+
+    params = {"x": {"min": 0.0, "max": 1.0}, "y": {"min": 0.0, "max": 1.0}}
+    return backend.create_sweep(spec.validate({
+        "program": "train.py", "method": method,
+        "metric": {"name": "loss", "goal": "minimize"}, "parameters": params, **keys}))

@@ -14,10 +14,12 @@ import time
 import pytest
 from sqlalchemy import update
 
-from sweeper import progress, spec
+from sweeper import progress
 from sweeper.backends import Assignment
 from sweeper.backends.local import LocalBackend
 from sweeper.backends.local import _tables as t
+
+from .conftest import loss_sweep
 
 pytestmark = pytest.mark.postgres
 
@@ -31,16 +33,10 @@ def _machines(url: str, skew: float):
     return here, there
 
 
-def _sweep(backend):
-    return backend.create_sweep(spec.validate({
-        "program": "train.py", "method": "random", "metric": {"name": "loss", "goal": "minimize"},
-        "parameters": {"x": {"min": 0.0, "max": 1.0}}}))
-
-
 @pytest.mark.parametrize("skew", [-SKEW_S, SKEW_S], ids=["behind", "ahead"])
 def test_live_runs_stay_live_across_machines_whose_clocks_disagree(postgres_url, skew):
     here, there = _machines(postgres_url, skew)
-    sweep = _sweep(here)
+    sweep = loss_sweep(here)
     # one agent on each machine, each with a run it heartbeats
     runs = {}
     for backend in (here, there):
@@ -66,7 +62,7 @@ def test_live_runs_stay_live_across_machines_whose_clocks_disagree(postgres_url,
 
 def test_a_dead_agent_is_still_reaped_by_a_machine_whose_clock_is_behind(postgres_url):
     here, there = _machines(postgres_url, -SKEW_S)
-    sweep = _sweep(here)
+    sweep = loss_sweep(here)
     agent = here.register_agent(sweep.id, "host", 1, None)
     dead = here.next_run(sweep.id, agent)
     # the agent stops heartbeating; its last heartbeat is TIMEOUT_S + 5 s old, by the server
@@ -86,7 +82,7 @@ def test_a_machine_whose_clock_is_ahead_sees_the_times_in_its_own_clock(postgres
     silent, and its times read as this machine's (the storage's less the offset)."""
     skew = progress.SILENT_AFTER_S + 100.0
     here, there = _machines(postgres_url, skew)
-    sweep = _sweep(here)
+    sweep = loss_sweep(here)
     agent = here.register_agent(sweep.id, "host", 1, None)
     got = here.next_run(sweep.id, agent)
     here.log(got.run_id, [{"loss": 0.5}], log_path="/tmp/run.log")

@@ -13,9 +13,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, func, select
 
-from sweeper import spec
 from sweeper.backends import Assignment, open_backend
 from sweeper.backends.local import _tables as t
+
+from .conftest import loss_sweep
 
 
 class LostCommit:
@@ -54,13 +55,6 @@ class LostCommit:
         return self
 
 
-def _sweep(backend, method="random", **keys):
-    params = {"x": {"min": 0.0, "max": 1.0}, "y": {"min": 0.0, "max": 1.0}}
-    return backend.create_sweep(spec.validate({
-        "program": "train.py", "method": method,
-        "metric": {"name": "loss", "goal": "minimize"}, "parameters": params, **keys}))
-
-
 def _count(backend, table, *where) -> int:
     with backend._transaction() as conn:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
@@ -75,14 +69,14 @@ def backend(storage):
 
 def test_a_sweep_created_once_is_there_once(backend):
     lost = LostCommit(backend).arm()
-    sweep = _sweep(backend)
+    sweep = loss_sweep(backend)
     assert lost.lost == 1
     assert _count(backend, t.sweeps) == 1
     assert backend.sweep(sweep.id).name == sweep.name
 
 
 def test_an_agent_registered_once_is_there_once(backend):
-    sweep = _sweep(backend)
+    sweep = loss_sweep(backend)
     lost = LostCommit(backend).arm()
     agent = backend.register_agent(sweep.id, "host", 1, None)
     assert lost.lost == 1
@@ -92,7 +86,7 @@ def test_an_agent_registered_once_is_there_once(backend):
 
 @pytest.mark.parametrize("method", ["random", "tpe"])
 def test_one_ask_hands_out_one_run(backend, method):
-    sweep = _sweep(backend, method, run_cap=3)
+    sweep = loss_sweep(backend, method, run_cap=3)
     agent = backend.register_agent(sweep.id, "host", 1, None)
     lost = LostCommit(backend).arm()
     got = backend.next_run(sweep.id, agent)
@@ -105,7 +99,7 @@ def test_one_ask_hands_out_one_run(backend, method):
 
 
 def test_a_requeued_run_taken_once_is_taken_once(backend):
-    sweep = _sweep(backend, run_cap=1)
+    sweep = loss_sweep(backend, run_cap=1)
     first = backend.register_agent(sweep.id, "host", 1, None)
     run = backend.next_run(sweep.id, first)
     backend.finish_run(run.run_id, "failed", attempt=1, requeue=True)  # preempted
@@ -121,7 +115,7 @@ def test_a_requeued_run_taken_once_is_taken_once(backend):
 
 
 def test_logged_steps_are_stored_once(backend):
-    sweep = _sweep(backend)
+    sweep = loss_sweep(backend)
     agent = backend.register_agent(sweep.id, "host", 1, None)
     run = backend.next_run(sweep.id, agent)
     backend.log(run.run_id, [{"loss": 0.9}], attempt=1)
@@ -136,7 +130,7 @@ def test_logged_steps_are_stored_once(backend):
 
 
 def test_leftover_steps_handed_in_once_are_stored_once(backend):
-    sweep = _sweep(backend)
+    sweep = loss_sweep(backend)
     agent = backend.register_agent(sweep.id, "host", 1, None)
     run = backend.next_run(sweep.id, agent)
     backend.log(run.run_id, [{"loss": 0.9}], attempt=1)
@@ -154,7 +148,7 @@ def test_leftover_steps_handed_in_once_are_stored_once(backend):
 
 @pytest.mark.parametrize("requeue", [False, True])
 def test_a_run_ended_once_ends_once(backend, requeue):
-    sweep = _sweep(backend)
+    sweep = loss_sweep(backend)
     agent = backend.register_agent(sweep.id, "host", 1, None)
     run = backend.next_run(sweep.id, agent)
     backend.log(run.run_id, [{"loss": 0.5}], attempt=1)
@@ -177,7 +171,7 @@ def test_a_run_ended_once_ends_once(backend, requeue):
 def test_a_state_change_made_once_is_reported_made(backend, action, state):
     """The retry finds the sweep already in the state it asked for: its own commit, not a
     refusal ("sweep is paused; cannot pause it") of a change that was made."""
-    sweep = _sweep(backend)
+    sweep = loss_sweep(backend)
     if action == "resume":
         backend.set_state(sweep.id, "pause")
     lost = LostCommit(backend).arm()
