@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from .errors import BadInput
@@ -10,8 +11,8 @@ _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(d|h|m|min|s|sec)?", re.I)
 _SECONDS = {"d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1, "sec": 1, None: 1}
 
 
-def parse(text: str | float | int, what: str = "duration") -> float:
-    """Seconds in a duration; BadInput naming ``what`` when it is not one.
+def parse(text: str | float | int, what: str = "duration", zero: bool = False) -> float:
+    """Seconds in a duration (0 too, with ``zero``); BadInput naming ``what`` when it is not one.
 
     >>> parse("1h30m"), parse("90s"), parse("10m"), parse(5)
     (5400.0, 90.0, 600.0, 5.0)
@@ -28,9 +29,19 @@ def parse(text: str | float | int, what: str = "duration") -> float:
             pos = match.end()
         if not cleaned or pos != len(cleaned):
             raise BadInput(f"{what} {text!r}: not a duration (examples: 90s, 10m, 1h30m)")
-    if not seconds > 0 or seconds == float("inf"):
-        raise BadInput(f"{what} {text!r}: must be more than 0 seconds")
+    if not (seconds > 0 or (zero and seconds == 0)) or seconds == float("inf"):
+        raise BadInput(f"{what} {text!r}: must be {'0 or ' * zero}more than 0 seconds")
     return seconds
+
+
+def from_env(name: str, default: float, at_least: float = 0.0) -> float:
+    """Seconds that environment variable ``name`` sets (``60``, ``90s``, ``2m``; at least
+    ``at_least``), ``default`` when it is unset or empty, BadInput naming it when it is not a
+    duration: a typo there is refused, not silently replaced by the default."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    return max(at_least, parse(text, name, zero=at_least == 0.0))
 
 
 def words(seconds: float) -> str:

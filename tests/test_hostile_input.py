@@ -229,3 +229,29 @@ def test_run_folders_and_logs_are_private(tmp_path):
     for name in ("output.log", "params.json", "params.yaml"):
         assert (run_dir / name).stat().st_mode & 0o077 == 0, name
     assert (tmp_path / ".sweeper" / "sweeper.db").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("variable", ["SWEEPER_HEARTBEAT_TIMEOUT", "SWEEPER_SQLITE_BUSY_TIMEOUT_S",
+                                      "SWEEPER_STORAGE_RETRY_S"])
+def test_a_mistyped_setting_is_refused_in_one_line_naming_it(tmp_path, run_cli, monkeypatch,
+                                                             variable):
+    """Not a traceback, nor the default in its place: a typo in a timeout stays unseen."""
+    path = tmp_path / "s.yaml"
+    path.write_text("program: t.py\nmethod: grid\nparameters:\n  x: {values: [1]}\n")
+    monkeypatch.setenv(variable, "30 seconds")
+    done = run_cli("create", path, "--storage", str(tmp_path / "db.sqlite"))
+    assert done.code == 2 and done.err.count("\n") == 1, done.err
+    assert f"{variable} '30 seconds': not a duration" in done.err
+    monkeypatch.setenv(variable, "2m")  # durations as the other options take them
+    assert run_cli("create", path, "--storage", str(tmp_path / "db.sqlite")).code == 0
+
+
+def test_a_folder_the_system_refuses_is_one_line_naming_it(tmp_path, run_cli):
+    storage = str(tmp_path / "db.sqlite")
+    path = tmp_path / "s.yaml"
+    path.write_text("program: t.py\nmethod: grid\nparameters:\n  x: {values: [1]}\n")
+    sweep = run_cli("create", path, "--storage", storage).out.strip().splitlines()[-1]
+    (tmp_path / "file").write_text("")
+    done = run_cli("plot", sweep, "--out", tmp_path / "file" / "plots", "--storage", storage)
+    assert done.code == 1 and done.err.count("\n") == 1, done.err
+    assert "internal error" not in done.err and str(tmp_path / "file") in done.err

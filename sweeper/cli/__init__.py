@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("sweeper: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # the system refused a file: which one, and why (no such folder,
+        if os.environ.get("SWEEPER_DEBUG"):  # permission denied, disk full)
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"sweeper: error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     except Exception as exc:  # a bug of ours: still one line, the traceback on request
         if os.environ.get("SWEEPER_DEBUG"):
             raise

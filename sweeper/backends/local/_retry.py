@@ -9,7 +9,6 @@ a full disk, a read-only file) is not retried.
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import threading
@@ -19,6 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from ..._duration import from_env
 from ...errors import SweeperError
 
 T = TypeVar("T")
@@ -59,10 +59,7 @@ def is_passing(exc: BaseException) -> bool:
 
 def retry_window_s(default: float) -> float:
     """How long storage errors that pass are retried (SWEEPER_STORAGE_RETRY_S, else default)."""
-    try:
-        return max(0.0, float(os.environ.get("SWEEPER_STORAGE_RETRY_S", default)))
-    except ValueError:
-        return default
+    return from_env("SWEEPER_STORAGE_RETRY_S", default)
 
 
 def first_line(exc: BaseException) -> str:

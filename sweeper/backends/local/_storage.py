@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from ..._duration import from_env
 from ...errors import StorageError
 from . import _tables as t
 from ._retry import Retrying, StorageUnavailable, first_line, is_passing, retry_window_s
@@ -38,10 +39,7 @@ def default_storage() -> str:
 
 
 def busy_timeout_s() -> float:
-    try:
-        return max(0.1, float(os.environ.get("SWEEPER_SQLITE_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S)))
-    except ValueError:
-        return BUSY_TIMEOUT_S
+    return from_env("SWEEPER_SQLITE_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S, at_least=0.1)
 OPEN_RETRY_S = 10.0  # a storage that does not answer when a command starts: fail soon
 
 

@@ -5,7 +5,6 @@ and on a SQLite file, writers taking turns fairly (see _write_gate)."""
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, select
 
+from ..._duration import from_env
 from ...errors import BadInput, UnknownSweep
 from . import _handout
 from . import _tables as t
@@ -45,8 +45,8 @@ class Transactions:
         self._gate = (WriteGate(Path(database).absolute())
                       if parsed.get_backend_name() == "sqlite" and not read_only
                       and database not in (None, "", ":memory:") else None)
-        self.heartbeat_timeout = heartbeat_timeout or float(
-            os.environ.get("SWEEPER_HEARTBEAT_TIMEOUT", DEFAULT_HEARTBEAT_TIMEOUT_S))
+        self.heartbeat_timeout = heartbeat_timeout or from_env(
+            "SWEEPER_HEARTBEAT_TIMEOUT", DEFAULT_HEARTBEAT_TIMEOUT_S, at_least=0.1)
         # The times stored and compared with stored ones (``clock``: this machine's, time.time)
         self.clock = StorageClock(clock)
         self.retrying = Retrying(retry_window_s(max(self.heartbeat_timeout, 60.0)),

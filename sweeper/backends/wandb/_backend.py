@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from ... import spec
+from ..._duration import from_env
 from ..._keys import disarm_debug_logs, scrub
 from ...errors import BadInput, SweeperError, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, RunInfo, SweepInfo, one_per_slot
@@ -28,10 +29,7 @@ T = TypeVar("T")
 
 def timeout_s() -> float:
     """How long a W&B call may take (SWEEPER_WANDB_TIMEOUT_S, default 30 s)."""
-    try:
-        return max(1.0, float(os.environ.get("SWEEPER_WANDB_TIMEOUT_S", DEFAULT_TIMEOUT_S)))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
+    return from_env("SWEEPER_WANDB_TIMEOUT_S", DEFAULT_TIMEOUT_S, at_least=1.0)
 
 
 class WandbBackend:
@@ -54,7 +52,7 @@ class WandbBackend:
         self.entity = entity or os.environ.get("WANDB_ENTITY")
         self.project = project
         self.location = f"W&B ({self.base_url})"
-        self.poll_interval_s = float(os.environ.get("SWEEPER_WANDB_POLL_S", "10"))
+        self.poll_interval_s = from_env("SWEEPER_WANDB_POLL_S", 10.0, at_least=0.1)
         self.timeout_s = timeout_s()
         self._api = None
         self._read_before: set[str] = set()
