@@ -356,3 +356,13 @@ def test_a_sweep_of_two_metrics_runs_ranks_by_front_plots_it_and_promotes_by_a_m
                .out.split()}
     assert {"pareto_front.png", "parallel_coordinates.png", "parameter_vs_metric.png"} <= written
     assert "metric_by_step.png" not in written
+
+
+def test_plot_of_a_sweep_with_nothing_to_draw_says_so(tmp_path, run_cli):
+    storage = f"sqlite:///{tmp_path / 'e.sqlite'}"
+    sweep = open_backend(storage).create_sweep(spec.validate({
+        "program": "x.py", "method": "grid", "metric": {"name": "acc", "goal": "maximize"},
+        "parameters": {"a": {"values": [1]}}}))
+    done = run_cli("plot", sweep.id, "--out", tmp_path / "plots", "--storage", storage)
+    assert done.code == 0 and done.out == ""
+    assert done.err == f"no plots: no run of sweep {sweep.id} has a value of its metric yet\n"

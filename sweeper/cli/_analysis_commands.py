@@ -78,8 +78,12 @@ def plot(sweep_id: str, out: str, where: dict) -> None:
 
     df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, read_only=True),
                        history=True)
-    for path in analysis.plot(df, out):
+    written = analysis.plot(df, out)
+    for path in written:
         click.echo(str(path))
+    if not written:
+        click.echo(f"no plots: no run of sweep {sweep_id} has a value of its metric yet",
+                   err=True)
 
 
 @click.command()
