@@ -292,6 +292,23 @@ def test_a_malformed_storage_url_is_bad_input(run_cli, tmp_path, url, words):
         assert done.err.count("\n") == 1 and words in done.err
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("what", ["database", "role"])
+def test_a_postgresql_database_or_role_that_does_not_exist_fails_at_once(run_cli, tmp_path,
+                                                                         postgres_url, what):
+    """The server answers, and says no: nothing to wait for (no 10 s of retries), one line."""
+    base, database = postgres_url.rsplit("/", 1)
+    url = (f"{base}/no_such_database" if what == "database"
+           else base.replace("://postgres@", "://no_such_role@") + f"/{database}")
+    path = tmp_path / "s.yaml"
+    path.write_text("program: x.py\nmethod: grid\nparameters:\n  x: {values: [1]}\n")
+    start = time.monotonic()
+    done = run_cli("create", path, "--storage", url)
+    assert time.monotonic() - start < 5.0
+    assert done.code == 2 and done.err.count("\n") == 1, done.err  # the URL is wrong
+    assert f'{what} "no_such_{what}" does not exist' in done.err
+
+
 def test_an_existing_empty_file_never_becomes_a_database(tmp_path, run_cli):
     empty = tmp_path / "notes.db"
     empty.write_bytes(b"")

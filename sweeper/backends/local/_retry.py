@@ -37,6 +37,11 @@ _PASSING = (
     "consuming input failed", "sending query failed", "lost synchronization",
 )
 
+# ... and for conditions that do not pass, though the server's refusal comes on a "connection to
+# server" line: a database or role that does not exist, a password or host refused.
+_FINAL = ("does not exist", "password authentication failed", "no pg_hba.conf entry",
+          "authentication failed", "permission denied")
+
 
 SLOW_S = 1.0  # an operation that took longer waited for something (a lock): a gap
 
@@ -53,6 +58,8 @@ def is_passing(exc: BaseException) -> bool:
         return True
     text = str(getattr(exc, "orig", None) or exc).lower()
     if "disk is full" in text or "readonly" in text or "read-only" in text:
+        return False
+    if any(word in text for word in _FINAL):
         return False
     return any(word in text for word in _PASSING)
 
