@@ -40,6 +40,8 @@ def default_storage() -> str:
 
 def busy_timeout_s() -> float:
     return from_env("SWEEPER_SQLITE_BUSY_TIMEOUT_S", BUSY_TIMEOUT_S, at_least=0.1)
+
+
 OPEN_RETRY_S = 10.0  # a storage that does not answer when a command starts: fail soon
 
 
