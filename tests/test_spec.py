@@ -215,6 +215,32 @@ def test_deprecated_distribution_is_a_warning_not_an_error():
     assert "log_uniform_values" in warnings[0][1]
 
 
+def test_a_command_macro_the_agent_would_not_expand_is_a_warning():
+    """W&B's agent drops an unknown ${macro} and passes one inside other text as written: the
+    file runs, but not as meant, on either backend."""
+    command = ["${env}", "${interpreter}", "${program}", "${argz}", "--config=${args_json_file}",
+               "${args_no_hyphens}", "${args_json_file}", "--seed=1"]
+    errors, warnings = spec.find_problems({"method": "random", "program": "x.py",
+                                           "command": command,
+                                           "parameters": {"lr": {"min": 0.1, "max": 0.2}}})
+    assert errors == []
+    assert [(key, message.split(":")[0]) for key, message in warnings] == [
+        ("command[3]", "${argz} is not a macro W&B's agent knows (env, interpreter, program, "
+                       "args_json_file, args, args_no_equals, args_no_hyphens, "
+                       "args_no_boolean_flags, args_json, args_dict, args_append_hydra, "
+                       "args_override_hydra); it is dropped from the command line"),
+        ("command[4]", "'--config=${args_json_file}'")]
+
+
+def test_the_known_command_macros_are_the_ones_the_wandb_agent_expands():
+    from wandb.sdk.launch.sweeps.utils import create_sweep_command_args
+
+    from sweeper.spec._across import COMMAND_MACROS
+
+    expanded = create_sweep_command_args({"args": {"lr": {"value": 0.1}}})
+    assert set(COMMAND_MACROS) == {"env", "interpreter", "program", "args_json_file", *expanded}
+
+
 def test_spec_error_lists_every_problem():
     with pytest.raises(SpecError) as info:
         spec.validate({"program": "agents/train.py", "method": "gird",

@@ -3,6 +3,8 @@ brackets, and hyperband with a built-in trainer that reports the metric once."""
 
 from __future__ import annotations
 
+import re
+
 from . import _hyperband
 from ._names import NEEDS_METRIC
 from ._numbers import is_number
@@ -30,12 +32,40 @@ def cross_field_problems(config: dict) -> list[Problem]:
     return problems
 
 
+# The macros W&B's agent expands in `command` (wandb_agent.py: the agent's own four, and the
+# keys of wandb.sdk.launch.sweeps.utils.create_sweep_command_args); it drops any other.
+COMMAND_MACROS = ("env", "interpreter", "program", "args_json_file", "args", "args_no_equals",
+                  "args_no_hyphens", "args_no_boolean_flags", "args_json", "args_dict",
+                  "args_append_hydra", "args_override_hydra")
+_MACRO = re.compile(r"\$\{([^}]*)\}")
+
+
 def cross_field_warnings(config: dict) -> list[Problem]:
     warnings: list[Problem] = []
     et = config.get("early_terminate")
     if isinstance(et, dict) and "min_iter" in et and "max_iter" in et and "s" in et:
         warnings.append(("early_terminate.min_iter", "ignored: with max_iter and s, W&B's "
                          "hyperband engine computes the brackets from max_iter and s alone"))
+    return warnings + command_warnings(config)
+
+
+def command_warnings(config: dict) -> list[Problem]:
+    """A `command` item that W&B's agent (and so sweeper's) would not expand as meant: an
+    unknown macro, dropped from the command line, or a macro inside other text, passed as is."""
+    command = config.get("command")
+    if not isinstance(command, list):
+        return []
+    warnings: list[Problem] = []
+    for i, item in enumerate(command):
+        text = str(item)
+        for name in _MACRO.findall(text):
+            if text != f"${{{name}}}":
+                warnings.append((f"command[{i}]", f"{text!r}: a macro is expanded only as a "
+                                 "whole item, so this one reaches the program as written"))
+            elif name not in COMMAND_MACROS:
+                warnings.append((f"command[{i}]", f"${{{name}}} is not a macro W&B's agent "
+                                 f"knows ({', '.join(COMMAND_MACROS)}); it is dropped from "
+                                 "the command line"))
     return warnings
 
 
