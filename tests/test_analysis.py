@@ -366,3 +366,10 @@ def test_plot_of_a_sweep_with_nothing_to_draw_says_so(tmp_path, run_cli):
     done = run_cli("plot", sweep.id, "--out", tmp_path / "plots", "--storage", storage)
     assert done.code == 0 and done.out == ""
     assert done.err == f"no plots: no run of sweep {sweep.id} has a value of its metric yet\n"
+
+
+def test_an_empty_registry_says_where_it_looked(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setenv("SWEEPER_REGISTRY", str(tmp_path / "models"))
+    done = run_cli("registry", "list")
+    assert done.code == 0 and done.out == ""
+    assert done.err == f"no registered models in {(tmp_path / 'models').resolve()}\n"

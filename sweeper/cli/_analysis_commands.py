@@ -120,9 +120,12 @@ def registry_group() -> None:
 @registry_group.command(name="list")
 def registry_list() -> None:
     """Registered models."""
-    for name in registry.models():
+    names = registry.models()
+    for name in names:
         versions = registry.show(name)
         click.echo(f"{name}  {len(versions)} version{'s' if len(versions) != 1 else ''}")
+    if not names:
+        click.echo(f"no registered models in {registry.root()}", err=True)
 
 
 @registry_group.command(name="show")
