@@ -74,8 +74,15 @@ def results(sweep_id: str, fmt: str, top: int | None, where: dict) -> None:
 @backend_options
 def plot(sweep_id: str, out: str, where: dict) -> None:
     """Write the sweep's plots (parallel coordinates, importance, metric by step, parameters)."""
-    from .. import analysis
+    from pathlib import Path
 
+    from .. import analysis
+    from ..errors import BadInput
+
+    try:  # before the runs are read: a folder that cannot be is bad input, named at once
+        Path(out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"--out {out}: cannot make the folder ({exc.strerror})") from None
     df = analysis.runs(sweep_id, backend=backend_for(where, sweep=sweep_id, read_only=True),
                        history=True)
     written = analysis.plot(df, out)
