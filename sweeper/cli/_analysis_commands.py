@@ -79,7 +79,7 @@ def plot(sweep_id: str, out: str, where: dict) -> None:
     from .. import analysis
     from ..errors import BadInput
 
-    try:  # before the runs are read: a folder that cannot be is bad input, named at once
+    try:  # before the runs are read: a folder that cannot be made is bad input, named at once
         Path(out).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BadInput(f"--out {out}: cannot make the folder ({exc.strerror})") from None
