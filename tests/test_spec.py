@@ -154,6 +154,47 @@ def test_explained_grid_size_equals_what_the_engine_produces(parameters, run_cli
     assert f"grid size: {size} combinations" in run_cli("explain", path).out
 
 
+def _number_in_words(text: str) -> float:
+    """A bound as explain writes it: 0.01, 1/128 or e^-2."""
+    import math
+
+    if text.startswith("e^"):
+        return math.exp(float(text[2:]))
+    if text.startswith("1/"):
+        return 1 / float(text[2:])
+    return float(text)
+
+
+@pytest.mark.parametrize("shape", [
+    {"distribution": "inv_log_uniform_values", "min": 8, "max": 128},
+    {"distribution": "inv_log_uniform", "min": -2, "max": 3},
+    {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-2},
+    {"distribution": "q_log_uniform_values", "min": 1e-4, "max": 0.1, "q": 1e-4},
+])
+def test_explained_range_holds_what_the_engine_draws(shape):
+    """Each range explain names holds W&B's engine's draws: of x for "1/x with x ... between
+    A and B", of the value for "from A to B". inv_log_uniform_values once said "1/x with x
+    log-uniform between 8 and 128" of draws from 8 to 128."""
+    import math
+    import re
+
+    config = spec.validate({"method": "random", "parameters": {"x": shape}})
+    words = spec.describe_parameter(config["parameters"]["x"])
+    draws = [sweeps.next_run(config, []).config["x"]["value"] for _ in range(300)]
+    number = r"((?:e\^|1/)?[-\d.e+]+)"
+    ranges = []
+    for whole, low, high in re.findall(rf"((?:from|between) {number} (?:to|and) {number})",
+                                       words):
+        of_reciprocal = words.startswith("1/x") and not whole.startswith("from")
+        ranges.append((_number_in_words(low), _number_in_words(high),
+                       [1 / d for d in draws] if of_reciprocal else draws))
+    assert ranges, words
+    assert not words.startswith("1/x") or " from " in words, f"no range of values: {words}"
+    for low, high, seen in ranges:
+        assert low * (1 - 1e-2) <= min(seen) and max(seen) <= high * (1 + 1e-2), words
+        assert math.log(max(seen) / min(seen)) > 0.8 * math.log(high / low), words
+
+
 def test_explain_names_every_parameter_and_hyperband_iterations(run_cli):
     result = run_cli("explain", ROOT / "sweeps/bayes_hyperband.yaml")
     assert result.code == 0

@@ -61,10 +61,11 @@ def describe_parameter(spec: dict) -> str:
         return f"log-uniform between {lo:g} and {hi:g}{step}"
     if d in ("log_uniform", "q_log_uniform"):
         return f"log-uniform between e^{lo:g} ({math.exp(lo):.3g}) and e^{hi:g} ({math.exp(hi):.3g}){step}"
-    if d == "inv_log_uniform_values":
-        return f"1/x with x log-uniform between {lo:g} and {hi:g}"
-    if d == "inv_log_uniform":
-        return f"1/x with x log-uniform between e^{lo:g} and e^{hi:g}"
+    if d == "inv_log_uniform_values":  # W&B draws exp(-uniform(-log max, -log min))
+        return f"1/x with x log-uniform between 1/{hi:g} and 1/{lo:g}: from {lo:g} to {hi:g}"
+    if d == "inv_log_uniform":  # W&B draws exp(-uniform(min, max))
+        return (f"1/x with x log-uniform between e^{lo:g} and e^{hi:g}: from "
+                f"{math.exp(-hi):.3g} to {math.exp(-lo):.3g}")
     if d in ("normal", "q_normal"):
         return f"normal with mean {spec.get('mu', 0):g} and sd {spec.get('sigma', 1):g}{step}"
     if d in ("log_normal", "q_log_normal"):
