@@ -70,6 +70,36 @@ def test_an_unmodified_wandb_script_reports_to_a_local_sweep(work):
         assert [h["loss"] for h in recorded.history] == [h["loss"] for h in run.history]
 
 
+@pytest.mark.parametrize("switch", [{"WANDB_MODE": "disabled"}, {"WANDB_DISABLED": "true"}],
+                         ids=["WANDB_MODE=disabled", "WANDB_DISABLED=true"])
+def test_a_wandb_script_with_wandb_disabled_still_reports_to_a_local_sweep(work, switch):
+    """Disabled, the SDK's run is a NoopRun (wandb 0.31) that overrides log and finish: the run's
+    values must reach the sweep all the same, by finish() and by the end of a with block, and
+    the SDK writes nothing."""
+    sweep_file = write_sweep(work / "d.yaml", {
+        "name": "off", "program": "wandb_script.py", "method": "grid",
+        "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"lr": {"values": [0.001, 0.01]}, "steps": {"value": 3}}})
+    with_block = write_sweep(work / "w.yaml", {
+        "name": "with", "program": "wandb_with_block.py", "method": "grid",
+        "metric": {"name": "best_loss", "goal": "minimize"},
+        "parameters": {"lr": {"values": [0.25]}}})
+    for path in (sweep_file, with_block):
+        proc = sweeper_process("run", path, cwd=work, env=switch)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "without logging the metric" not in proc.stdout + proc.stderr
+    backend = open_backend()
+    runs = backend.runs(backend.find_sweep("off").id, history=True)
+    assert [r.state for r in runs] == ["finished", "finished"]
+    for run in runs:
+        assert [row["step_seen"] for row in run.history] == [0, 1, 2]
+        assert run.summary["final_loss"] == run.history[-1]["loss"] == run.metric_value
+    (run,) = backend.runs(backend.find_sweep("with").id, history=True)
+    assert run.metric_value == 0.25  # set in the summary: the sweep's lr beat the default
+    assert [row["loss"] for row in run.history] == [0.75, 0.5, 0.25]
+    assert not (work / "wandb").exists()
+
+
 def test_wandb_debug_logs_cannot_leak_the_api_key_of_local_runs(work):
     """wandb-core 0.31 writes the API key into its debug logs (also offline); the agent turns
     WANDB_DEBUG off for its runs and says so."""

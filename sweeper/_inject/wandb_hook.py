@@ -2,7 +2,8 @@
 
 Loaded before the program's own code (see sitecustomize.py beside this file), so that an
 unmodified W&B training script reports to a local sweep without importing sweeper. It patches
-the SDK's ``Run.log`` and ``Run.finish`` when wandb is imported, and applies the run's sweep
+the SDK's ``Run.log`` and ``Run.finish`` when wandb is imported (and those of ``NoopRun``, the
+run of ``WANDB_MODE=disabled``, which override them to do nothing), and applies the run's sweep
 parameters to ``wandb.config`` where the SDK itself does not (``WANDB_MODE=disabled``).
 
 Standard library only: it runs inside the user's program.
@@ -23,7 +24,7 @@ from typing import Any
 Sink = Callable[[str, dict], None]
 
 _state: dict[str, Any] = {"sink": None, "pending": {}, "pending_step": None, "last": {},
-                          "summary_sent": False, "logged": False, "patched": False}
+                          "summary_sent": False, "logged": False}
 
 
 def file_sink(path: str) -> Sink:
@@ -116,7 +117,9 @@ def record_summary(summary: Any) -> None:
     _flush_pending()
     data: dict = {}
     try:
-        if hasattr(summary, "_as_dict"):  # wandb.sdk.wandb_summary.Summary
+        if isinstance(summary, dict):  # NoopRun's SummaryDisabled, whose missing attrs raise KeyError
+            values = dict(summary)
+        elif hasattr(summary, "_as_dict"):  # wandb.sdk.wandb_summary.Summary
             values = summary._as_dict()
         elif hasattr(summary, "keys"):
             values = {key: summary.get(key) for key in summary.keys()}
@@ -140,30 +143,50 @@ def _sweep_params() -> dict:
         return {}
 
 
-def _patch(wandb_run_module) -> None:
-    if _state["patched"]:
+def _patch_class(run_class, finish_names: tuple[str, ...]) -> None:
+    """Mirror ``log`` and the finishing methods that ``run_class`` itself defines: a subclass
+    that overrides them (NoopRun) is patched on its own, one that inherits them is not twice."""
+    if run_class.__dict__.get("_sweeper_patched"):
         return
-    _state["patched"] = True
-    run_class = wandb_run_module.Run
-    original_log = run_class.log
-    # Run.finish() and the end of `with wandb.init() as run:` both pass through _finish.
-    finish_name = "_finish" if hasattr(run_class, "_finish") else "finish"
-    original_finish = getattr(run_class, finish_name)
+    run_class._sweeper_patched = True
+    if "log" in run_class.__dict__:
+        original_log = run_class.log
 
-    def log(self, data, step=None, commit=None, *args, **kwargs):
-        result = original_log(self, data, step, commit, *args, **kwargs)
-        record_log(data, step, commit)
-        return result
+        def log(self, data, step=None, commit=None, *args, **kwargs):
+            result = original_log(self, data, step, commit, *args, **kwargs)
+            record_log(data, step, commit)
+            return result
 
+        log.__wrapped__ = original_log  # type: ignore[attr-defined]
+        run_class.log = log
+    for name in finish_names:
+        if name in run_class.__dict__:
+            setattr(run_class, name, _finishing(getattr(run_class, name)))
+
+
+def _finishing(original_finish):
     def finish(self, *args, **kwargs):
         if not _state["summary_sent"]:
             record_summary(getattr(self, "summary", None))
         return original_finish(self, *args, **kwargs)
 
-    log.__wrapped__ = original_log  # type: ignore[attr-defined]
     finish.__wrapped__ = original_finish  # type: ignore[attr-defined]
-    run_class.log = log
-    setattr(run_class, finish_name, finish)
+    return finish
+
+
+def _patch(wandb_run_module) -> None:
+    """The SDK's Run: Run.finish() and the end of ``with wandb.init() as run:`` both pass
+    through _finish."""
+    run_class = wandb_run_module.Run
+    _patch_class(run_class, ("_finish",) if hasattr(run_class, "_finish") else ("finish",))
+
+
+def _patch_noop(noop_run_module) -> None:
+    """WANDB_MODE=disabled's run (wandb >= 0.2x): a Run whose log and finish do nothing, and
+    whose _finish (the end of a ``with`` block) is another method."""
+    run_class = getattr(noop_run_module, "NoopRun", None)
+    if run_class is not None:
+        _patch_class(run_class, ("finish", "_finish"))
 
 
 def _patch_init(wandb_module) -> None:
@@ -188,11 +211,16 @@ def _patch_init(wandb_module) -> None:
     wandb_module.init = init
 
 
+# What to patch in each SDK module, right after it is executed.
+_PATCHES: dict[str, Callable[[Any], None]] = {
+    "wandb.sdk.wandb_run": _patch, "wandb.sdk.lib.noop_run": _patch_noop, "wandb": _patch_init}
+
+
 class _PatchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Patch wandb's Run class right after the SDK's module is executed."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname not in ("wandb.sdk.wandb_run", "wandb"):
+        if fullname not in _PATCHES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
@@ -201,10 +229,7 @@ class _PatchOnImport(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
         def exec_module(module):
             original_exec(module)
-            if fullname == "wandb.sdk.wandb_run":
-                _patch(module)
-            else:
-                _patch_init(module)
+            _PATCHES[fullname](module)
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
@@ -246,8 +271,9 @@ def end_runs_cleanly_on_sigterm() -> None:
 def install(sink: Sink) -> None:
     """Start mirroring wandb logging to ``sink``; patch now if wandb is imported, else on import."""
     _state["sink"] = sink
-    if "wandb.sdk.wandb_run" in sys.modules:
-        _patch(sys.modules["wandb.sdk.wandb_run"])
+    for name in ("wandb.sdk.wandb_run", "wandb.sdk.lib.noop_run"):
+        if name in sys.modules:
+            _PATCHES[name](sys.modules[name])
     if "wandb" in sys.modules and hasattr(sys.modules["wandb"], "init"):
         _patch_init(sys.modules["wandb"])
     if not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):

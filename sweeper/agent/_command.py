@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import spec
+from .. import _wandb_env, spec
 from .._keys import disarm_debug_logs
 
 DEFAULT_COMMAND = ["${env}", "${interpreter}", "${program}", "${args}"]
@@ -162,7 +162,9 @@ def run_env(base: dict[str, str], *, run_id: str, run_name: str, sweep_id: str, 
     """
     env = dict(base)
     disarm_debug_logs(env, quiet=True)  # every run of every agent passes here
-    env.setdefault("WANDB_MODE", "offline")  # no account needed; `wandb sync` uploads later
+    # no account needed; `wandb sync` uploads later. WANDB_DISABLED, which the SDK ignores,
+    # switches the run's SDK off as HF's integration switches off for it.
+    env.setdefault("WANDB_MODE", "disabled" if _wandb_env.disabled(env) else "offline")
     if project:
         env.setdefault("WANDB_PROJECT", project)
     env["WANDB_RUN_ID"] = run_id

@@ -14,12 +14,11 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-_TRUE = ("1", "true", "yes", "on")
+from .. import _wandb_env
 
 
 def disabled() -> bool:
-    return (os.environ.get("WANDB_DISABLED", "").lower() in _TRUE
-            or os.environ.get("WANDB_MODE", "").lower() == "disabled")
+    return _wandb_env.disabled(os.environ)
 
 
 def _wandb_module():
