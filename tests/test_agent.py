@@ -100,6 +100,29 @@ def test_a_wandb_script_with_wandb_disabled_still_reports_to_a_local_sweep(work,
     assert not (work / "wandb").exists()
 
 
+def test_agents_train_py_named_where_there_is_none_runs_the_installed_trainer(work):
+    """`sweeper init` and the example sweeps name the repository's agents/train.py: run from a
+    folder without it (a user's own project), the runs start the same trainer as installed with
+    sweeper; a user's own agents/train.py is theirs. A failed run's closing line is the
+    program's error, not the wandb SDK's closing lines after it."""
+    sweep_file = write_sweep(work / "b.yaml", {
+        "program": "agents/train.py", "method": "grid",
+        "metric": {"name": "eval/accuracy", "goal": "maximize"},
+        "parameters": {"task": {"value": "classification"},
+                       "train_file": {"value": "missing_train.csv"},
+                       "learning_rate": {"values": [1e-4]}}})
+    proc = sweeper_process("run", sweep_file, cwd=work, env={"WANDB_SILENT": "false"})
+    out = proc.stdout + proc.stderr
+    assert "is not a file" not in out and "can't open file" not in out, out
+    assert "failed in" in out and (
+        "(exit code 2): sweeper: error: data file 'missing_train.csv': no such file; log:"
+        in out), out
+    (work / "agents").mkdir()
+    (work / "agents" / "train.py").write_text("print('my own trainer')\nraise SystemExit(3)\n")
+    proc = sweeper_process("run", sweep_file, cwd=work)
+    assert "(exit code 3): my own trainer; log:" in proc.stdout + proc.stderr
+
+
 def test_wandb_debug_logs_cannot_leak_the_api_key_of_local_runs(work):
     """wandb-core 0.31 writes the API key into its debug logs (also offline); the agent turns
     WANDB_DEBUG off for its runs and says so."""

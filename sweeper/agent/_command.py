@@ -16,7 +16,8 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import Any
 
 from .. import _wandb_env, spec
 from .._keys import disarm_debug_logs
@@ -76,12 +77,23 @@ class RunFiles:
         os.close(descriptor)
 
 
-def resolve_program(config: dict) -> str:
-    """The program a run starts: the sweep's, or the built-in trainer when it names none."""
+def resolve_program(config: dict, cwd: Path) -> str:
+    """The program a run starts: the sweep's, or the built-in trainer when it names none, or
+    names the repository's ``agents/train.py`` (as ``sweeper init`` and the example sweeps do)
+    where the runs start in a folder without one: the same trainer, installed with sweeper."""
     program = config.get("program")
     if program is None:
         return str(BUILTIN_TRAINER) if not config.get("command") else ""
+    if _installed_stands_in(program, cwd):
+        return str(BUILTIN_TRAINER)
     return str(program)
+
+
+def _installed_stands_in(program: Any, cwd: Path) -> bool:
+    """Whether ``program`` is the repository's trainer by its own name (``agents/train.py``,
+    relative) and ``cwd`` has no such file: a user's own agents/train.py is theirs to run."""
+    return (isinstance(program, str) and PurePath(program) == PurePath(spec.BUILTIN_PROGRAM)
+            and not (cwd / program).is_file())
 
 
 def program_warning(config: dict, cwd: Path) -> str | None:
@@ -89,7 +101,7 @@ def program_warning(config: dict, cwd: Path) -> str | None:
     script on PATH the runs will find)."""
     program = config.get("program")
     command = [str(c) for c in (config.get("command") or DEFAULT_COMMAND)]
-    if program is None or "${program}" not in command:
+    if program is None or "${program}" not in command or _installed_stands_in(program, cwd):
         return None
     before = command[command.index("${program}") - 1] if command.index("${program}") else ""
     if before == "-m":

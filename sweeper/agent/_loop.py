@@ -91,7 +91,7 @@ class Agent:
         warning = _command.program_warning(config, self.cwd)
         if warning:
             self.echo(f"warning: {warning}")
-        self._program = _command.resolve_program(config)
+        self._program = _command.resolve_program(config, self.cwd)
         return self._program
 
     def run(self) -> AgentReport:
@@ -205,8 +205,7 @@ class Agent:
         why = f" ({outcome.stop_reason})" if outcome.stop_reason else ""
         requeued = "; it goes back in the queue to resume" if outcome.requeue else ""
         if outcome.state == "failed":
-            last = next((line for line in reversed(outcome.log_tail.splitlines())
-                         if line.strip()), "")
+            last = failure_line(outcome.log_tail)
             code = f"exit code {outcome.exit_code}" if outcome.exit_code is not None else \
                 "it did not start"
             self.echo(f"run {run.name} failed in {took:.1f}s ({code}){result}"
@@ -225,3 +224,15 @@ class Agent:
                 self.backend.heartbeat(self.agent_id, dict(self.activity.last))
             except Exception as exc:  # noqa: BLE001 - a missed beat is retried, never fatal
                 log.warning("heartbeat failed: %s", exc)
+
+
+def failure_line(log_tail: str) -> str:
+    """The line of a failed run's output that says why: its last, passing over the wandb SDK's
+    closing lines ("wandb: Find logs at ...", "wandb: wandb sync ...") printed after the
+    program's own error, unless they are all there is or say ERROR."""
+    lines = [line.strip() for line in log_tail.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line.startswith("wandb:") or "ERROR" in line:
+            return line
+    return lines[-1] if lines else ""
+
