@@ -12,6 +12,9 @@ starts from its last kernel, fitted 16 runs before) and of one agent's whole han
 else asking. The same again
 with as many agents as the machine has cores (a core per agent, as on a machine with an agent
 per GPU): 16 fits on 2 cores wait for the CPU, not for each other, and this separates the two.
+The askers start together from a barrier once all have warmed up, and stay alive until all have
+asked (an exiting process would take a core from the fits still running). ``bench/fit_slots.py``
+times the same asks with the machine's fit slots and without.
 
     python bench/controller.py [--postgres postgresql://postgres@127.0.0.1/postgres] [--out FILE]
 
@@ -120,7 +123,7 @@ def _agent(storage: str, sweep_id: str, start_at: float, out) -> None:
     out.put((n, time.time()))
 
 
-def _asker(storage: str, sweep_id: str, start_at: float, out) -> None:
+def _asker(storage: str, sweep_id: str, start, out, done) -> None:
     backend = LocalBackend(storage)
     agent = backend.register_agent(sweep_id, "bench", 0, None)
     fitted = []
@@ -137,24 +140,26 @@ def _asker(storage: str, sweep_id: str, start_at: float, out) -> None:
     # The engine's imports and first fit (gp loads torch on its first fit), before the start.
     warm = backend._read(lambda conn: backend._controller_runs(conn, sweep_id))[:10]
     controller.suggest(backend.sweep(sweep_id).config, warm)
-    while time.time() < start_at:
-        time.sleep(0.001)
-    start = time.perf_counter()
+    start.wait(timeout=600)  # every asker has imported and warmed up
+    began = time.perf_counter()
     got = backend.next_run(sweep_id, agent)
-    wait = time.perf_counter() - start
+    wait = time.perf_counter() - began
     out.put((wait, sum(fitted), isinstance(got, Assignment)))
+    # Alive until all have asked, as an agent would be (training): a process exiting (Python's
+    # and torch's teardown) would take a core from the fits still running.
+    done.wait(timeout=600)
 
 
 def _ask_at_once(storage: str, sweep_id: str, agents: int) -> list[tuple[float, float, bool]]:
     """``agents`` processes ask for a run at the same instant: each one's (wait, fit, served)."""
     ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    start_at = time.time() + 10.0  # after every process has imported and warmed up
-    procs = [ctx.Process(target=_asker, args=(storage, sweep_id, start_at, out))
+    out, start, done = ctx.Queue(), ctx.Barrier(agents), ctx.Event()
+    procs = [ctx.Process(target=_asker, args=(storage, sweep_id, start, out, done))
              for _ in range(agents)]
     for p in procs:
         p.start()
     results = [out.get(timeout=600) for _ in procs]
+    done.set()
     for p in procs:
         p.join()
     return results

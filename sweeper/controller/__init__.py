@@ -1,7 +1,8 @@
 """The controller: a pure function of (sweep config, runs) that picks the next run or the runs
 to stop; gp may also carry its kernel in a memory that the caller keeps and hands in. W&B's
 engine for grid, random, bayes and hyperband; Optuna for tpe, gp, nsga2 and our auto (gp, then
-tpe). No I/O.
+tpe). No I/O, but for the machine's fit slots (``_fit_slots``: a fit waits for a core that
+no other agent process on this machine is fitting on; locked files in the temporary folder).
 
 >>> suggest({"method": "grid", "parameters": {"a": {"values": [1, 2]}}}, [])
 {'a': 1}

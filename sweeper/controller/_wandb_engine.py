@@ -12,6 +12,7 @@ from sweeps.params import HyperParameterSet
 import sweeps
 from sweeps import grid_search
 
+from ._fit_slots import fit_slot
 from ._runs import WANDB_STATE, ControllerRun
 from ._threads import one_thread
 
@@ -68,8 +69,10 @@ def suggest(config: dict, runs: list[ControllerRun]) -> dict | None:
     metric = (config.get("metric") or {}).get("name")
     engine_runs = ([to_sweep_run(r, metric, with_history=False) for r in runs]
                    if config["method"] != "random" else [])
-    fits = one_thread() if config["method"] == "bayes" else contextlib.nullcontext()
-    with fits, warnings.catch_warnings():
+    fitting = config["method"] == "bayes"
+    fits = one_thread() if fitting else contextlib.nullcontext()
+    core = fit_slot() if fitting else contextlib.nullcontext()
+    with core, fits, warnings.catch_warnings():
         # The Gaussian process of bayes reports every fit that hits a bound; not the user's concern.
         warnings.simplefilter("ignore")
         suggestion = sweeps.next_run(config, engine_runs)

@@ -1,0 +1,110 @@
+"""At most one model fit per core of the machine at a time, across every agent process on it.
+
+Each agent fits in its own process (and on one thread, ``_threads``), so 16 agents on a 2-core
+machine asking at once would run 16 fits side by side, each at an eighth of a core, and every one
+of them would end late, after the thrashing of all. Instead a fit takes one of the machine's
+slots (one per core this process may run on) and the others wait for a free one: each fit runs
+at a core's full speed, so the first ones end early and the last no later than before. The wait
+is for a core, never for the sweep's lock: agents on other machines (PostgreSQL) have slots of
+their own, and on a machine with a core per agent nobody waits.
+
+``SWEEPER_FIT_SLOTS`` sets how many fits run at once on this machine (``0``: no limit). The
+slots are files locked with ``flock`` in the temporary folder, so a process that dies frees its
+slot with it. Where ``flock`` is missing (Windows), fits are not limited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import BadInput
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, no limit
+    fcntl = None  # type: ignore[assignment]
+
+SLOTS_ENV = "SWEEPER_FIT_SLOTS"
+_POLL_S = 0.002  # the head of the queue, between looks: a fit takes tens of milliseconds
+
+
+def slots() -> int:
+    """How many fits may run at once on this machine (0: no limit)."""
+    given = os.environ.get(SLOTS_ENV, "").strip()
+    if given:
+        try:
+            count = int(given)
+        except ValueError:
+            count = -1
+        if count < 0:
+            raise BadInput(f"{SLOTS_ENV}={given!r}: give how many fits may run at once on this "
+                           "machine, a whole number (0: no limit)")
+        return count
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS: no affinity
+        return os.cpu_count() or 1
+
+
+def _folder() -> Path:
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"sweeper-fit-slots-{uid}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _take_free(handles: list[int]) -> int | None:
+    """Take a free slot without waiting: its index, or None when all are taken."""
+    order = list(range(len(handles)))
+    random.shuffle(order)  # the first one is not everybody's first try
+    for i in order:
+        try:
+            fcntl.flock(handles[i], fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue
+        return i
+    return None
+
+
+@contextlib.contextmanager
+def fit_slot() -> Iterator[None]:
+    """Hold one of the machine's fit slots inside (waiting for one while all are taken)."""
+    count = slots()
+    if count == 0 or fcntl is None:
+        yield
+        return
+    folder = _folder()
+    handles = [os.open(folder / f"slot-{i}", os.O_RDWR | os.O_CREAT, 0o600) for i in range(count)]
+    held = None
+    try:
+        held = _take_free(handles)
+        if held is None:
+            held = _queue_for_a_slot(folder, handles)
+        yield
+    finally:
+        if held is not None:
+            fcntl.flock(handles[held], fcntl.LOCK_UN)
+        for handle in handles:
+            os.close(handle)
+
+
+def _queue_for_a_slot(folder: Path, handles: list[int]) -> int:
+    """Wait for a slot: the waiters sleep in the kernel on the queue's lock, and only the one
+    at its head looks for a free slot, so fifteen waiters take no CPU from the fits they wait
+    for. (All of them looking every 2 ms: gp's fits held their slots 0.36 s instead of 0.31 s
+    with 16 agents on 2 cores.)"""
+    queue = os.open(folder / "queue", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(queue, fcntl.LOCK_EX)
+        while (held := _take_free(handles)) is None:
+            time.sleep(_POLL_S)
+        return held
+    finally:
+        fcntl.flock(queue, fcntl.LOCK_UN)
+        os.close(queue)

@@ -1,0 +1,151 @@
+"""At most one model fit per core at a time across the agent processes of a machine.
+
+Real processes hold real slots (files locked with flock); each records when it held one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from sweeper import controller, spec
+from sweeper.controller import ControllerRun, _fit_slots
+from sweeper.errors import BadInput
+
+pytestmark = pytest.mark.skipif(_fit_slots.fcntl is None, reason="flock: not on Windows")
+
+HOLDER = """
+import json, sys, time
+from pathlib import Path
+from sweeper.controller._fit_slots import fit_slot
+gate, out = Path(sys.argv[1]), Path(sys.argv[2])
+deadline = time.monotonic() + 120
+while not gate.exists() and time.monotonic() < deadline:  # all start asking together
+    time.sleep(0.005)
+with fit_slot():
+    start = time.monotonic()
+    time.sleep(float(sys.argv[3]))  # the fit's work
+    end = time.monotonic()
+out.write_text(json.dumps([start, end]))
+"""
+
+
+def _hold_together(tmp_path, slots: str, processes: int = 4, hold_s: float = 0.4):
+    """Start the processes, open the gate once all are up, return when each held its slot."""
+    env = {**os.environ, "TMPDIR": str(tmp_path), _fit_slots.SLOTS_ENV: slots}
+    gate = tmp_path / "gate"
+    outs = [tmp_path / f"held-{i}.json" for i in range(processes)]
+    children = [subprocess.Popen([sys.executable, "-c", HOLDER, str(gate), str(out), str(hold_s)],
+                                 env=env) for out in outs]
+    gate.touch()
+    for child in children:
+        assert child.wait(timeout=180) == 0
+    return [json.loads(out.read_text()) for out in outs]
+
+
+def _most_at_once(intervals) -> int:
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    now = most = 0
+    for _, step in edges:  # an end sorts before a start at the same instant
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_one_slot_lets_one_fit_run_at_a_time(tmp_path):
+    assert _most_at_once(_hold_together(tmp_path, "1")) == 1
+
+
+def test_two_slots_let_at_most_two_fits_run_at_once(tmp_path):
+    assert _most_at_once(_hold_together(tmp_path, "2")) <= 2
+
+
+def test_a_process_that_dies_holding_a_slot_frees_it(tmp_path, monkeypatch):
+    env = {**os.environ, "TMPDIR": str(tmp_path), _fit_slots.SLOTS_ENV: "1"}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom sweeper.controller._fit_slots import "
+         "fit_slot\nwith fit_slot():\n    print('held', flush=True)\n    time.sleep(600)"],
+        env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        monkeypatch.setenv(_fit_slots.SLOTS_ENV, "1")
+        slot = tmp_path / f"sweeper-fit-slots-{os.getuid()}" / "slot-0"
+        assert _locked(slot)
+        holder.kill()
+        holder.wait(timeout=60)
+        start = time.monotonic()
+        with _fit_slots.fit_slot():
+            assert _locked(slot)
+        assert time.monotonic() - start < 30
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+
+
+def _locked(slot) -> bool:
+    """Whether some open file holds the slot's flock (a fresh open file cannot take it)."""
+    import fcntl
+
+    handle = os.open(slot, os.O_RDWR)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)
+    return False
+
+
+@pytest.mark.parametrize("method", ["bayes", "gp"])
+def test_a_model_based_suggestion_fits_inside_a_slot(method, tmp_path, monkeypatch):
+    """The real engine runs; the spy only looks, during the fit, whether the one slot is held."""
+    import optuna
+
+    import sweeps
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv(_fit_slots.SLOTS_ENV, "1")
+    slot = tmp_path / f"sweeper-fit-slots-{os.getuid()}" / "slot-0"
+    held_during_fit: list[bool] = []
+    if method == "bayes":
+        target, name = sweeps, "next_run"
+    else:
+        target, name = optuna.samplers.GPSampler, "_optimize_acqf"
+    original = getattr(target, name)
+
+    def spy(*args, **kwargs):
+        held_during_fit.append(_locked(slot))
+        return original(*args, **kwargs)
+
+    config = spec.validate({"method": method, "program": "x.py",
+                            "metric": {"name": "loss", "goal": "minimize"},
+                            "parameters": {"x": {"min": 0.0, "max": 1.0}}}, builtin=False)
+    seen = [ControllerRun(name=str(i), params={"x": i / 8}, state="finished",
+                          metric_history=[(i / 8 - 0.3) ** 2],
+                          metric_summary=(i / 8 - 0.3) ** 2) for i in range(8)]
+    monkeypatch.setattr(target, name, spy)
+    params = controller.suggest(config, seen)
+    assert 0.0 <= params["x"] <= 1.0
+    assert held_during_fit and all(held_during_fit), held_during_fit
+    assert not _locked(slot)  # and given back after
+
+
+def test_slots_default_to_the_cores_this_process_may_use(monkeypatch):
+    monkeypatch.delenv(_fit_slots.SLOTS_ENV, raising=False)
+    assert _fit_slots.slots() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv(_fit_slots.SLOTS_ENV, "0")
+    assert _fit_slots.slots() == 0  # no limit
+
+
+def test_a_bad_slot_count_is_one_line_naming_the_variable(monkeypatch):
+    monkeypatch.setenv(_fit_slots.SLOTS_ENV, "two")
+    with pytest.raises(BadInput) as caught:
+        _fit_slots.slots()
+    assert "SWEEPER_FIT_SLOTS='two'" in str(caught.value) and "\n" not in str(caught.value)
