@@ -149,3 +149,16 @@ def test_a_bad_slot_count_is_one_line_naming_the_variable(monkeypatch):
     with pytest.raises(BadInput) as caught:
         _fit_slots.slots()
     assert "SWEEPER_FIT_SLOTS='two'" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_temporary_folder_that_refuses_files_leaves_fits_unlimited(tmp_path, monkeypatch):
+    """A read-only temporary folder must not fail the hand-out: the fit just runs."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no such folder" / "deeper"))
+    monkeypatch.setenv(_fit_slots.SLOTS_ENV, "1")
+    config = spec.validate({"method": "gp", "program": "x.py",
+                            "metric": {"name": "loss", "goal": "minimize"},
+                            "parameters": {"x": {"min": 0.0, "max": 1.0}}}, builtin=False)
+    seen = [ControllerRun(name=str(i), params={"x": i / 8}, state="finished",
+                          metric_history=[(i / 8 - 0.3) ** 2],
+                          metric_summary=(i / 8 - 0.3) ** 2) for i in range(8)]
+    assert 0.0 <= controller.suggest(config, seen)["x"] <= 1.0

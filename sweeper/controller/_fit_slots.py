@@ -10,7 +10,8 @@ their own, and on a machine with a core per agent nobody waits.
 
 ``SWEEPER_FIT_SLOTS`` sets how many fits run at once on this machine (``0``: no limit). The
 slots are files locked with ``flock`` in the temporary folder, so a process that dies frees its
-slot with it. Where ``flock`` is missing (Windows), fits are not limited.
+slot with it. Where ``flock`` is missing (Windows) or the temporary folder refuses the files,
+fits are not limited.
 """
 
 from __future__ import annotations
@@ -59,6 +60,18 @@ def _folder() -> Path:
     return folder
 
 
+def _open_slots(folder: Path, count: int) -> list[int]:
+    handles: list[int] = []
+    try:
+        for i in range(count):
+            handles.append(os.open(folder / f"slot-{i}", os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError:
+        for handle in handles:
+            os.close(handle)
+        raise
+    return handles
+
+
 def _take_free(handles: list[int]) -> int | None:
     """Take a free slot without waiting: its index, or None when all are taken."""
     order = list(range(len(handles)))
@@ -79,8 +92,12 @@ def fit_slot() -> Iterator[None]:
     if count == 0 or fcntl is None:
         yield
         return
-    folder = _folder()
-    handles = [os.open(folder / f"slot-{i}", os.O_RDWR | os.O_CREAT, 0o600) for i in range(count)]
+    try:
+        folder = _folder()
+        handles = _open_slots(folder, count)
+    except OSError:  # a temporary folder that refuses files: fit without waiting for a slot
+        yield
+        return
     held = None
     try:
         held = _take_free(handles)
