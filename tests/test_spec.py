@@ -10,6 +10,7 @@ import yaml
 import sweeps
 from sweeper import spec, task_args
 from sweeper.errors import SpecError
+from sweeper.spec import _task_arg_checks as spec_checks
 
 from .conftest import ROOT, sweeper_process
 
@@ -76,7 +77,8 @@ def test_examples_pass_our_checks_and_wandb_schema(path: Path, run_cli):
 @pytest.mark.parametrize("method", spec.W_AND_B_METHODS)
 @pytest.mark.parametrize("task", list(spec.TASK_METRICS))
 def test_builder_output_passes_both_checks(method, task):
-    config = spec.build_sweep(method, task=task)
+    data = None if task == "classification" else {"train_file": "train.csv"}
+    config = spec.build_sweep(method, task=task, fixed=data)
     assert spec.find_problems(config) == ([], [])
     server_side = {k: v for k, v in config.items() if k != "run_cap"}
     assert sweeps.schema_violations_from_proposed_config(server_side) == []
@@ -120,6 +122,42 @@ def test_hyperband_on_the_builtin_trainer_without_evaluation_is_a_warning(progra
     assert bool(said) == warned
     if warned:
         assert "evaluate_during_training" in said[0] and "no run would be stopped" in said[0]
+
+
+@pytest.mark.parametrize("task", ["multilabel", "ner", "qa"])
+def test_a_task_without_built_in_data_needs_a_train_file(task, run_cli, tmp_path):
+    """Every run of it would fail the same way: refused before the first, in one line."""
+    refused = run_cli("init", "--task", task, "--method", "random")
+    assert refused.code == 2 and "--train-file" in refused.err and refused.out == ""
+    assert f"the {task} task has no built-in data" in refused.err
+    made = run_cli("init", "--task", task, "--method", "random", "--train-file", "data/t.json",
+                   "--eval-file", "data/e.json")
+    assert made.code == 0
+    config = yaml.safe_load(made.out)
+    assert config["parameters"]["train_file"] == {"value": "data/t.json"}
+    assert config["parameters"]["eval_file"] == {"value": "data/e.json"}
+    path = tmp_path / "made.yaml"
+    path.write_text(made.out)
+    assert run_cli("validate", path).code == 0
+    del config["parameters"]["train_file"]
+    path.write_text(yaml.safe_dump(config))
+    result = run_cli("validate", path)
+    assert result.code == 2
+    assert result.err.strip() == (f"{path}: parameters.train_file: the {task} task has no "
+                                  "built-in data: set train_file (and eval_file) to "
+                                  f"{spec_checks.DATA_FORMATS[task]}")
+
+
+def test_a_sweep_that_may_draw_a_task_without_data_needs_a_train_file():
+    config = {"program": "agents/train.py", "method": "grid", "parameters": {
+        "task": {"values": ["classification", "ner"]}, "learning_rate": {"values": [1e-5]}}}
+    errors, _ = spec.find_problems(config)
+    assert [key for key, _ in errors] == ["parameters.train_file"]
+    config["parameters"]["task"] = {"value": "classification"}  # Rotten Tomatoes by default
+    assert spec.find_problems(config)[0] == []
+    config["parameters"]["task"] = {"value": "ner"}
+    config["program"] = "my_train.py"  # the user's program reads its own data
+    assert spec.find_problems(config)[0] == []
 
 
 def test_init_refuses_an_arg_without_default_range(run_cli):

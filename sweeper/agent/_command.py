@@ -213,9 +213,10 @@ def builtin_trainer_problems(config: dict) -> list[tuple[str, str]]:
     that the trainer cannot take, saying where the check comes from."""
     if spec.targets_builtin_agent(config) or not spec.runs_builtin_trainer(config):
         return []
-    from ..spec._task_arg_checks import task_arg_problems
+    from ..spec._task_arg_checks import task_arg_problems, task_data_problems
 
+    parameters = config["parameters"]
     return [(path, f"{message} (the sweep names no program, so sweeper runs its built-in "
                    "trainer, whose args these are; name your script with `program:` to run it "
                    "instead)")
-            for path, message in task_arg_problems(config["parameters"])]
+            for path, message in task_arg_problems(parameters) or task_data_problems(parameters)]

@@ -66,15 +66,27 @@ def explain(file: str) -> None:
               help="Search only these args (repeatable); default: "
                    + ", ".join(spec.DEFAULT_SPACE))
 @click.option("--name", default=None, help="The sweep's name.")
+@click.option("--train-file", default=None, metavar="PATH",
+              help="The training data (needed by every task but classification, which "
+                   "defaults to Rotten Tomatoes).")
+@click.option("--eval-file", default=None, metavar="PATH", help="The evaluation data.")
 def init(task: str, method: str, run_cap: int | None, hyperband: bool | None,
-         params: tuple[str, ...], name: str | None) -> None:
+         params: tuple[str, ...], name: str | None, train_file: str | None,
+         eval_file: str | None) -> None:
     """Write a ready, valid sweep over the documented hyperparameters to stdout."""
+    from ..spec._task_arg_checks import DATA_FORMATS
+
+    if task in DATA_FORMATS and not train_file:
+        raise click.BadParameter(f"the {task} task has no built-in data: give --train-file "
+                                 f"(and --eval-file), {DATA_FORMATS[task]}",
+                                 param_hint="--train-file")
     try:
         parameters = spec.default_parameters(method, list(params) or None)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--param") from None
+    data = {k: v for k, v in (("train_file", train_file), ("eval_file", eval_file)) if v}
     config = spec.build_sweep(method, task=task, parameters=parameters, hyperband=hyperband,
-                              run_cap=run_cap, name=name)
+                              run_cap=run_cap, name=name, fixed=data or None)
     spec.validate(config)
     import yaml
 

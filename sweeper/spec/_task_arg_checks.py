@@ -78,3 +78,32 @@ def _draws_integers(spec: dict) -> bool:
         q = spec.get("q", 1.0)
         return float(q).is_integer() and all(float(spec[b]).is_integer() for b in ("min", "max"))
     return False
+
+
+# What each task without built-in data reads (classification falls back to Rotten Tomatoes).
+DATA_FORMATS = {
+    "multilabel": "a csv, tsv, json or jsonl file with text and a list of 0/1 labels per row",
+    "ner": "a csv, tsv, json or jsonl file with one row per word: sentence_id, words, labels "
+           "(BIO tags)",
+    "qa": "a SQuAD-style json file",
+}
+
+
+def task_data_problems(parameters: dict) -> list[Problem]:
+    """A sweep whose task has no built-in data and that names no ``train_file``: every run
+    would fail the same way, so it is refused before the first one."""
+    if "train_file" in parameters:
+        return []
+    spec = parameters.get("task")
+    if spec is None:
+        tasks = [task_args.TASK_CHOICES["task"].default]
+    elif isinstance(spec, dict) and "value" in spec:
+        tasks = [spec["value"]]
+    elif isinstance(spec, dict) and isinstance(spec.get("values"), list):
+        tasks = spec["values"]
+    else:
+        return []
+    needing = [t for t in dict.fromkeys(tasks) if t in DATA_FORMATS]
+    return [("parameters.train_file", f"the {task} task has no built-in data: set train_file "
+                                      f"(and eval_file) to {DATA_FORMATS[task]}")
+            for task in needing[:1]]

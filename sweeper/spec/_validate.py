@@ -20,7 +20,7 @@ from ._across import cross_field_problems, cross_field_warnings, hyperband_repor
 from ._metrics import backend_problems, method_warnings, metrics_problems
 from ._names import BUILTIN_PROGRAM, LOCAL_METHODS, METHODS, NEEDS_METRIC, W_AND_B_METHODS
 from ._numbers import GRID_LIMIT, data_problems, draw_problems, grid_size_problems, is_number
-from ._task_arg_checks import task_arg_problems
+from ._task_arg_checks import task_arg_problems, task_data_problems
 
 __all__ = ["BUILTIN_PROGRAM", "GRID_LIMIT", "LOCAL_METHODS", "METHODS", "W_AND_B_METHODS",
            "find_problems", "normalise", "runs_builtin_trainer", "targets_builtin_agent",
@@ -109,7 +109,7 @@ def find_problems(config: Any, *, builtin: bool | None = None, backend: str | No
         if builtin is None:
             builtin = targets_builtin_agent(config)
         if builtin:
-            errors += task_arg_problems(parameters)
+            errors += task_arg_problems(parameters) or task_data_problems(parameters)
         if method in NEEDS_METRIC and not errors and not _searchable(parameters):
             errors.append(("parameters", f"method {method} needs at least one parameter to "
                                          "search (all are constants)"))

@@ -85,3 +85,22 @@ def test_the_built_in_trainer_says_what_it_cannot_take_before_any_run(work):
         assert "`program:`" in line
     assert "Traceback" not in ran.out + ran.err
     assert ran.runs == []  # nothing started
+
+
+def test_the_built_in_trainer_refuses_a_task_it_has_no_data_for_before_any_run(work):
+    """ner (like qa and multilabel) has no built-in data: without train_file every run would
+    fail the same way, so the agent says so once, before the first."""
+    path = sweep_yaml(work, """
+method: random
+metric: {name: eval/f1, goal: maximize}
+parameters:
+  task: {value: ner}
+  learning_rate: {min: 0.00001, max: 0.0001}
+""")
+    ran = run_sweep(work, path)
+    assert ran.code == 2
+    line = ran.err.strip()
+    assert line.startswith("sweeper: error: parameters.train_file: the ner task has no "
+                           "built-in data: set train_file (and eval_file)"), ran.err
+    assert "\n" not in line and "Traceback" not in ran.out + ran.err
+    assert ran.runs == []
