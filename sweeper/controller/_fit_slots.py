@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import BadInput
+from ._threads import one_thread
 
 try:
     import fcntl
@@ -83,6 +84,13 @@ def _take_free(handles: list[int]) -> int | None:
             continue
         return i
     return None
+
+
+@contextlib.contextmanager
+def one_fit(torch_too: bool = False) -> Iterator[None]:
+    """A model fit: in one of the machine's slots, on one thread (``_threads``)."""
+    with fit_slot(), one_thread(torch_too=torch_too):
+        yield
 
 
 @contextlib.contextmanager

@@ -35,9 +35,8 @@ from optuna.trial import TrialState
 from .. import objectives
 from ..spec import _params
 from . import _kernel_memory
-from ._fit_slots import fit_slot
+from ._fit_slots import one_fit
 from ._runs import ControllerRun, best_value, flatten, population_size
-from ._threads import one_thread
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -167,11 +166,10 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
         study.add_trial(trial)
     # tpe and nsga2 draw in milliseconds: limiting threads (1.6 ms a call) or fits at once
     # would only cost them
-    fits = one_thread(torch_too=True) if method == "gp" else contextlib.nullcontext()
-    core = fit_slot() if method == "gp" else contextlib.nullcontext()
+    fit = one_fit(torch_too=True) if method == "gp" else contextlib.nullcontext()
     if method == "gp":
         _kernel_memory.restore(sampler, memory, searchable)
-    with core, fits, _no_experimental_warnings():
+    with fit, _no_experimental_warnings():
         trial = study.ask(searchable)
     if method == "gp":
         _kernel_memory.keep(sampler, memory, searchable)

@@ -12,9 +12,8 @@ from sweeps.params import HyperParameterSet
 import sweeps
 from sweeps import grid_search
 
-from ._fit_slots import fit_slot
+from ._fit_slots import one_fit
 from ._runs import WANDB_STATE, ControllerRun
-from ._threads import one_thread
 
 _original_yaml_hash = grid_search.yaml_hash
 
@@ -69,10 +68,8 @@ def suggest(config: dict, runs: list[ControllerRun]) -> dict | None:
     metric = (config.get("metric") or {}).get("name")
     engine_runs = ([to_sweep_run(r, metric, with_history=False) for r in runs]
                    if config["method"] != "random" else [])
-    fitting = config["method"] == "bayes"
-    fits = one_thread() if fitting else contextlib.nullcontext()
-    core = fit_slot() if fitting else contextlib.nullcontext()
-    with core, fits, warnings.catch_warnings():
+    fit = one_fit() if config["method"] == "bayes" else contextlib.nullcontext()
+    with fit, warnings.catch_warnings():
         # The Gaussian process of bayes reports every fit that hits a bound; not the user's concern.
         warnings.simplefilter("ignore")
         suggestion = sweeps.next_run(config, engine_runs)

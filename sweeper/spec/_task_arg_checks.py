@@ -103,7 +103,8 @@ def task_data_problems(parameters: dict) -> list[Problem]:
         tasks = spec["values"]
     else:
         return []
-    needing = [t for t in dict.fromkeys(tasks) if t in DATA_FORMATS]
+    task = next((t for t in tasks if t in DATA_FORMATS), None)
+    if task is None:
+        return []
     return [("parameters.train_file", f"the {task} task has no built-in data: set train_file "
-                                      f"(and eval_file) to {DATA_FORMATS[task]}")
-            for task in needing[:1]]
+                                      f"(and eval_file) to {DATA_FORMATS[task]}")]
