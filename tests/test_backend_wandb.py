@@ -182,8 +182,51 @@ def test_a_sweep_without_program_runs_the_builtin_agent_on_wandb(standin, tmp_pa
                                     "parameters": {"learning_rate": {"values": [1e-5, 3e-5]}}}))
     done = sweeper(tmp_path, env, "create", path, "--backend", "wandb", "--project", "p")
     assert done.returncode == 0, done.stderr
-    assert yaml.safe_load(standin.operations("UpsertSweep")[0]["config"])["program"] == \
-        "agents/train.py"
+    sent = yaml.safe_load(standin.operations("UpsertSweep")[0]["config"])
+    assert sent["program"] == "agents/train.py"
+    # no agents/train.py here: W&B's agent starts the installed trainer, from any folder
+    assert sent["command"] == ["${env}", "${interpreter}", "-m", "sweeper._programs.train",
+                               "${args}"]
+
+
+def test_a_checkout_runs_its_own_agents_train_py_on_wandb(standin, tmp_path):
+    """Where the sweep is created beside an agents/train.py (a checkout, or the user's own
+    file), W&B's agent runs that file with W&B's default command, as the local agent does."""
+    env = wandb_env(standin, tmp_path / "home")
+    (tmp_path / "agents").mkdir()
+    (tmp_path / "agents" / "train.py").write_text("print('mine')\n")
+    path = sweep_file(tmp_path, program="agents/train.py",
+                      parameters={"learning_rate": {"values": [1e-5, 3e-5]}})
+    done = sweeper(tmp_path, env, "create", path, "--backend", "wandb", "--project", "p")
+    assert done.returncode == 0, done.stderr
+    sent = yaml.safe_load(standin.operations("UpsertSweep")[0]["config"])
+    assert sent["program"] == "agents/train.py" and "command" not in sent
+
+
+def test_the_builtin_trainer_runs_on_wandb_from_a_folder_without_agents_train_py(
+        standin, tmp_path, tiny_model):
+    """A user who installed sweeper (no checkout) runs a sweep of the built-in trainer on W&B:
+    W&B's own agent trains each run, online, and the run's metrics reach the server."""
+    from .test_tasks import sentiment
+
+    env = wandb_env(standin, tmp_path / "home")
+    sentiment(24).to_csv(tmp_path / "train.csv", index=False)
+    sentiment(8).to_csv(tmp_path / "eval.csv", index=False)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "installed", "method": "grid", "program": "agents/train.py",
+        "metric": {"name": "eval/accuracy", "goal": "maximize"},
+        "parameters": {"model_name_or_path": {"value": tiny_model},
+                       "train_file": {"value": "train.csv"}, "eval_file": {"value": "eval.csv"},
+                       "num_train_epochs": {"value": 1}, "no_save": {"value": True},
+                       "silent": {"value": True}, "learning_rate": {"value": 1e-4}}}))
+    assert not (tmp_path / "agents").exists()
+    done = sweeper(tmp_path, env, "run", path, "--backend", "wandb", "--project", "p",
+                   "--gpus", "none", timeout=400)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (run,) = standin.runs.values()
+    assert run.state == "finished"
+    assert 0.0 <= run.summary["eval/accuracy"] <= 1.0
 
 
 def test_local_only_methods_are_refused_before_anything_is_sent(standin, tmp_path):

@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 from ... import spec
@@ -19,6 +20,7 @@ from ...errors import BadInput, SweeperError, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, RunInfo, SweepInfo, one_per_slot
 from . import _records
 from ._auth import base_url, require_credentials
+from ._program import with_runnable_trainer
 from ._reference import SweepPath, parse_reference
 
 HISTORY_SAMPLES = 10_000  # steps per run W&B returns at most (it samples longer histories)
@@ -131,13 +133,10 @@ class WandbBackend:
 
     def check_config(self, config: dict) -> dict:
         """Validated and normalised (W&B's defaults made explicit: the same config the local
-        backend keeps), with the built-in agent named as the program (W&B's agent needs one).
-        Methods that only the local backend offers, and several metrics, are refused before
-        anything is sent."""
-        config = spec.validate(config, backend="wandb")
-        if config.get("program") is None and not config.get("command"):
-            config = {**config, "program": spec.BUILTIN_PROGRAM}
-        return config
+        backend keeps), with the built-in trainer named so that W&B's agent can start it from
+        here (``_program``). Methods that only the local backend offers, and several metrics,
+        are refused before anything is sent."""
+        return with_runnable_trainer(spec.validate(config, backend="wandb"), Path.cwd())
 
     def create_sweep(self, config: dict, name: str | None = None,
                      max_resumes: int | None = None) -> SweepInfo:
