@@ -36,6 +36,9 @@ from .. import objectives
 from ..spec import _params
 from . import _kernel_memory
 from ._fit_slots import one_fit
+from ._quantiles import DISTRIBUTIONS as QUANTILE_DISTRIBUTIONS
+from ._quantiles import LOW as QUANTILE_LOW
+from ._quantiles import Quantiles
 from ._runs import ControllerRun, best_value, flatten, population_size
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -53,16 +56,21 @@ def ordinal_values(values: list) -> list | None:
 
 
 def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[str, Any],
-                                             dict[str, list]]:
-    """Optuna distributions for the searchable leaves, the constants, and the ordinal lists
-    (searched as positions in the sorted list), by dotted name."""
+                                             dict[str, list], dict[str, Quantiles]]:
+    """Optuna distributions for the searchable leaves, the constants, the ordinal lists
+    (searched as positions in the sorted list) and the parameters searched by their quantile
+    (``_quantiles``), by dotted name."""
     searchable: dict[str, BaseDistribution] = {}
     constants: dict[str, Any] = {}
     ordinals: dict[str, list] = {}
+    quantiles: dict[str, Quantiles] = {}
     for _, name, spec in _params.walk(parameters):
         d = spec["distribution"]
         lo, hi = spec.get("min"), spec.get("max")
-        if d == "constant":
+        if d in QUANTILE_DISTRIBUTIONS:
+            quantiles[name] = Quantiles(name, spec)
+            searchable[name] = FloatDistribution(QUANTILE_LOW, 1 - QUANTILE_LOW)
+        elif d == "constant":
             constants[name] = spec["value"]
         elif d == "categorical":
             ordinal = ordinal_values(spec["values"])
@@ -92,9 +100,9 @@ def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[s
             searchable[name] = FloatDistribution(lo, hi, log=True)
         elif d == "log_uniform":
             searchable[name] = FloatDistribution(math.exp(lo), math.exp(hi), log=True)
-        else:  # validation refuses these for tpe/gp; this guards direct callers
+        else:  # no W&B distribution of this name (validation refuses it)
             raise ValueError(f"{name}: the {d} distribution has no Optuna counterpart")
-    return searchable, constants, ordinals
+    return searchable, constants, ordinals, quantiles
 
 
 # auto: gp while the sweep has fewer runs than this (on recorded trainings it searches best there,
@@ -132,7 +140,7 @@ def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSample
 
 def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
             memory: dict | None = None) -> dict:
-    searchable, constants, ordinals = distributions(config["parameters"])
+    searchable, constants, ordinals, quantiles = distributions(config["parameters"])
     goals = [o.goal for o in objectives.of(config)] or ["minimize"]
     several = objectives.is_multi(config)
     seed = (zlib.crc32(seed_key.encode()) + len(runs)) % (2**31)
@@ -144,8 +152,7 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
     size, completed = population_size(config), 0
     for run in runs:
         flat = flatten(run.params)
-        params = {k: _position(ordinals[k], flat[k]) if k in ordinals else flat[k]
-                  for k in searchable if k in flat}
+        params = {k: _internal(k, flat[k], ordinals, quantiles) for k in searchable if k in flat}
         if len(params) != len(searchable) or not all(
             _contains(searchable[k], v) for k, v in params.items()
         ):
@@ -173,7 +180,8 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
         trial = study.ask(searchable)
     if method == "gp":
         _kernel_memory.keep(sampler, memory, searchable)
-    chosen = {k: ordinals[k][v] if k in ordinals else v for k, v in trial.params.items()}
+    chosen = {k: ordinals[k][v] if k in ordinals else quantiles[k].value(v) if k in quantiles
+              else v for k, v in trial.params.items()}
     return _nest({**constants, **chosen})
 
 
@@ -183,6 +191,17 @@ def _objective_values(run: ControllerRun, goals: list[str]) -> list[float] | Non
     values = [best_value([v] if v is not None else [], goal)
               for v, goal in zip(found, goals, strict=False)]
     return values if len(values) == len(goals) and all(v is not None for v in values) else None
+
+
+def _internal(name: str, value: Any, ordinals: dict[str, list],
+              quantiles: dict[str, Quantiles]) -> Any:
+    """A run's value as the study searches it: a position, a quantile, or itself."""
+    if name in ordinals:
+        return _position(ordinals[name], value)
+    if name in quantiles:
+        found = quantiles[name].quantile(value)
+        return found  # None: a value it cannot draw, so the run is left out
+    return value
 
 
 def _position(values: list, value: Any) -> Any:

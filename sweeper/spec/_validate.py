@@ -290,15 +290,9 @@ def _parameter_problems(path: str, name: str, spec: Any, method: Any) -> tuple[l
     if method == "grid" and dist not in _params.GRID_DISTRIBUTIONS:
         errors.append((path, f"grid search cannot enumerate a {dist} distribution; use values, "
                              "value, int_uniform or q_uniform (or method random/bayes)"))
-    if method in LOCAL_METHODS and dist not in _OPTUNA_DISTRIBUTIONS:
-        errors.append((path, f"method {method} does not support the {dist} distribution; use "
-                             f"one of {', '.join(_OPTUNA_DISTRIBUTIONS)}"))
+    # (the local methods take every W&B distribution: Optuna's own where it has one, else the
+    # quantile of W&B's, controller/_quantiles.py)
     return errors, warnings
-
-
-# Distributions the Optuna-backed local methods map onto Optuna's own distributions.
-_OPTUNA_DISTRIBUTIONS = ("constant", "categorical", "int_uniform", "uniform", "q_uniform",
-                         "log_uniform", "log_uniform_values")
 
 
 def _diagnose(path: str, spec: dict) -> Problem:
