@@ -201,6 +201,17 @@ def test_a_checkout_runs_its_own_agents_train_py_on_wandb(standin, tmp_path):
     assert done.returncode == 0, done.stderr
     sent = yaml.safe_load(standin.operations("UpsertSweep")[0]["config"])
     assert sent["program"] == "agents/train.py" and "command" not in sent
+    # its agents started where there is no agents/train.py would fail every run: refused
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    sweep_path = done.stdout.strip().splitlines()[-1]
+    refused = sweeper(elsewhere, env, "agent", sweep_path, "--gpus", "none")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        f"sweeper: error: program 'agents/train.py' is not in {elsewhere}, where W&B's agent "
+        "starts the sweep's runs: start the agents in the folder the sweep was created in, or "
+        "create the sweep again from here (it then runs the installed trainer)")
+    assert not standin.operations("CreateAgent")
 
 
 def test_the_builtin_trainer_runs_on_wandb_from_a_folder_without_agents_train_py(

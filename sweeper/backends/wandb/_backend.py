@@ -20,7 +20,7 @@ from ...errors import BadInput, SweeperError, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, RunInfo, SweepInfo, one_per_slot
 from . import _records
 from ._auth import base_url, require_credentials
-from ._program import with_runnable_trainer
+from ._program import trainer_missing, with_runnable_trainer
 from ._reference import SweepPath, parse_reference
 
 HISTORY_SAMPLES = 10_000  # steps per run W&B returns at most (it samples longer histories)
@@ -249,6 +249,8 @@ class WandbBackend:
         if run_timeout_s is not None:
             raise BadInput("--run-timeout: W&B's agent has no run time limit; it needs the "
                            "local backend (or a time limit in the training script)")
+        if not self.offline:
+            trainer_missing(self.sweep(sweep_id, with_best=False).config, Path.cwd())
         argv = [sys.executable, "-m", "wandb", "agent", "--forward-signals",
                 "--term-timeout", str(math.ceil(grace_s)),
                 "--max-consecutive-failed-runs", str(max_failures)]

@@ -7,7 +7,8 @@ while the same file ran on the local backend (whose agent starts the installed t
 So a sweep of the built-in trainer, created where no ``agents/train.py`` is, is created with
 W&B's default command but the trainer as an installed module: it runs wherever sweeper is
 installed, on any machine an agent starts on. ``program`` stays what the file says, as W&B
-shows it. A folder that has its own ``agents/train.py`` runs that file, as on the local backend.
+shows it. A folder that has its own ``agents/train.py`` runs that file, as on the local backend;
+agents of such a sweep started where there is none are refused before they start.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 
 from ... import spec
+from ...errors import BadInput
 
 TRAINER_MODULE = "sweeper._programs.train"
 # W&B's default command (${env} ${interpreter} ${program} ${args}), the trainer as a module.
@@ -33,3 +35,16 @@ def with_runnable_trainer(config: dict, cwd: Path) -> dict:
             and not (cwd / program).is_file()):
         return {**config, "command": TRAINER_COMMAND}
     return config
+
+
+def trainer_missing(config: dict, cwd: Path) -> None:
+    """Refuse to start W&B agents whose every run would fail: the sweep runs ``agents/train.py``
+    as a file (created beside one), and ``cwd`` has none."""
+    command = [str(c) for c in config.get("command") or ["${program}"]]
+    program = config.get("program")
+    if ("${program}" in command and isinstance(program, str)
+            and PurePath(program) == PurePath(spec.BUILTIN_PROGRAM)
+            and not (cwd / program).is_file()):
+        raise BadInput(f"program {program!r} is not in {cwd}, where W&B's agent starts the "
+                       "sweep's runs: start the agents in the folder the sweep was created in, "
+                       "or create the sweep again from here (it then runs the installed trainer)")
