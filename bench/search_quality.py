@@ -31,12 +31,15 @@ constant liar of the samplers). The median over seeds of the regret after 30 and
 each method's ratio to random's, per task and as the median over tasks.
 
     python bench/search_quality.py [--seeds 10] [--runs 60] [--workers 2] [--methods ...]
-                                   [--metric val_f1] [--gp-minimum-noise 0.01]
+                                   [--metric val_f1] [--families HPOBench]
+                                   [--gp-minimum-noise 0.01] [--gp-sobol-start]
 
 ``--metric`` scores another metric the tasks record (HPOBench's ``val_f1`` or
 ``val_precision``): the same searches on tasks the default run does not use, a check against
 tuning to the benchmark's own. ``--gp-minimum-noise`` measures a gp variant, a floor under its
-fitted noise (``bench/results/search_quality_30runs_noise_floor.json``: worse in every setting).
+fitted noise (``bench/results/search_quality_30runs_noise_floor.json``: worse in every setting);
+``--gp-sobol-start`` another, gp's random start drawn from a Sobol sequence
+(``search_quality_30runs_gp_sobol_start.json``).
 
 Prints a table and writes JSON (default bench/results/search_quality.json). Finished
 trajectories go to a journal next to it, so an interrupted run goes on where it stopped.
@@ -54,6 +57,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import _gp_variants
 import numpy as np
 
 from sweeper import controller, ranking, spec
@@ -358,15 +362,6 @@ def search_arguments(doc: str, runs: int, methods, modes, out: str) -> argparse.
     return parser
 
 
-def _floor_gp_noise(minimum: float | None) -> None:
-    """In each worker: gp's samplers floor their fitted noise at ``minimum`` (GPSampler reads
-    Optuna's default when it is made)."""
-    if minimum is not None:
-        from optuna._gp import prior
-
-        prior.DEFAULT_MINIMUM_NOISE_VAR = minimum
-
-
 def main() -> None:
     parser = search_arguments(__doc__, 60, METHODS, MODES, "bench/results/search_quality.json")
     parser.add_argument("--forms", default=",".join(FORMS))
@@ -376,6 +371,11 @@ def main() -> None:
     parser.add_argument("--gp-minimum-noise", type=float, default=None,
                         help="a floor under gp's fitted noise variance (Optuna's default 1e-6):"
                              " a variant to measure, not what sweeper uses")
+    parser.add_argument("--gp-sobol-start", action="store_true",
+                        help="gp's first 5 runs from a scrambled Sobol sequence: a variant to "
+                             "measure, not what sweeper uses (bench/_gp_variants.py)")
+    parser.add_argument("--families", default=None,
+                        help="only the tasks of these families (e.g. HPOBench)")
     args = parser.parse_args()
     methods, forms, modes = (args.methods.split(","), args.forms.split(","),
                              args.modes.split(","))
@@ -388,6 +388,8 @@ def main() -> None:
     # The fast methods first: an interrupted run has the baseline and the cheap methods.
     order = sorted(methods, key=lambda m: {"random": 0, "random-b": 1, "tpe": 2}.get(m, 3))
     chosen = tasks_recording(args.metric)
+    if args.families:
+        chosen = [(f, d) for f, d in chosen if f in args.families.split(",")]
     if not chosen:
         parser.error(f"--metric: no task records {args.metric!r}")
     names = [task_name(family, dataset, args.metric) for family, dataset in chosen]
@@ -397,7 +399,8 @@ def main() -> None:
             if (name, m, f, mode, s) not in done]
     print(f"{len(entries)} trajectories from {journal}, {len(jobs)} to run", flush=True)
     with multiprocessing.get_context("spawn").Pool(
-            args.workers, initializer=_floor_gp_noise, initargs=(args.gp_minimum_noise,)
+            args.workers, initializer=_gp_variants.set_up,
+            initargs=(args.gp_minimum_noise, args.gp_sobol_start)
     ) as pool, journal.open("a") as out:
         for k, entry in enumerate(pool.imap_unordered(_job, jobs), 1):
             out.write(json.dumps(entry) + "\n")
@@ -421,6 +424,7 @@ def main() -> None:
                                           "regrets": summary,
                                           "controller_seconds": seconds,
                                           "gp_minimum_noise": args.gp_minimum_noise,
+                                          "gp_sobol_start": args.gp_sobol_start,
                                           "versions": engine_versions()}, indent=2))
     print(f"\nwrote {args.out}")
 
