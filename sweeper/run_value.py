@@ -26,16 +26,17 @@ def is_number(value: Any) -> bool:
             and math.isfinite(value))
 
 
-def lookup(summary: dict, name: str) -> Any:
-    """``summary[name]``; a dotted name also reaches into nested dicts (``val.acc``)."""
+def lookup(summary: dict, name: str, missing: Any = None) -> Any:
+    """``summary[name]``; a dotted name also reaches into nested dicts (``val.acc``), and a
+    nested dict comes back whole. ``missing`` where there is no such value."""
     if not isinstance(summary, dict):
-        return None
+        return missing
     if name in summary:
         return summary[name]
     node: Any = summary
     for part in name.split("."):
         if not isinstance(node, dict) or part not in node:
-            return None
+            return missing
         node = node[part]
     return node
 

@@ -128,3 +128,22 @@ def test_the_dashboard_shows_a_running_sweep_live(browser, tmp_path):
         if runner.poll() is None:
             runner.kill()
             runner.wait()
+
+
+def test_the_dashboards_trials_keep_list_and_mapping_values_whole(tmp_path):
+    """A ``values`` entry that is a list or a mapping is one value of one parameter in the
+    dashboard, as in the sweep file (a mapping was spread into its keys and the parameter left
+    out of its trials); a nested parameter keeps its dotted name."""
+    backend = open_backend(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    layers = [[64], [128, 128], {"width": 256, "depth": 3}]
+    sweep = backend.create_sweep({
+        "program": "t.py", "method": "grid", "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"layers": {"values": layers},
+                       "opt": {"parameters": {"lr": {"values": [0.1]}}}}})
+    for i in range(3):
+        handed = backend.next_run(sweep.id, "agent-1")
+        backend.finish_run(handed.run_id, "finished", {"loss": float(i)})
+    storage = SweeperStorage(backend)
+    trials = storage.get_all_trials(storage.get_all_studies()[0]._study_id)
+    assert [t.params for t in trials] == [
+        {"layers": json.dumps(v, sort_keys=True), "opt.lr": 0.1} for v in layers], [t.params for t in trials]

@@ -12,7 +12,9 @@ A numeric ``values`` list (``learning_rate: {values: [1e-5, 3e-5, 5e-5]}``, the 
 in real sweep files) is ordinal, not a set of unrelated labels: the samplers search the position
 in the sorted list (an integer), so that neighbouring values share what was learnt about them.
 On recorded trainings (``bench/search_quality.py``) this keeps tpe's median regret and halves its
-worst case against random's.
+worst case against random's. A ``values`` list of lists or mappings (layer sizes:
+``{values: [[64, 64], [128, 128]]}``) is searched by position too, unordered: Optuna's
+distributions hold only plain values, and warn on every call otherwise.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ from optuna.distributions import (
 from optuna.trial import TrialState
 
 from .. import objectives
+from ..run_value import lookup
 from ..spec import _params
 from . import _kernel_memory
 from ._fit_slots import one_fit
 from ._quantiles import DISTRIBUTIONS as QUANTILE_DISTRIBUTIONS
 from ._quantiles import LOW as QUANTILE_LOW
 from ._quantiles import Quantiles
-from ._runs import ControllerRun, best_value, flatten, population_size
+from ._runs import ControllerRun, best_value, population_size
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -55,14 +58,20 @@ def ordinal_values(values: list) -> list | None:
     return distinct if len(distinct) >= ORDINAL_MIN_VALUES else None
 
 
+def _plain(value: Any) -> bool:
+    """A value Optuna's categorical distributions hold as it is."""
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
 def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[str, Any],
                                              dict[str, list], dict[str, Quantiles]]:
-    """Optuna distributions for the searchable leaves, the constants, the ordinal lists
-    (searched as positions in the sorted list) and the parameters searched by their quantile
+    """Optuna distributions for the searchable leaves, the constants, the lists searched by
+    position (an ordinal list sorted, searched as an integer; a list of lists or mappings as it
+    is, searched as an unordered index) and the parameters searched by their quantile
     (``_quantiles``), by dotted name."""
     searchable: dict[str, BaseDistribution] = {}
     constants: dict[str, Any] = {}
-    ordinals: dict[str, list] = {}
+    ordinals: dict[str, list] = {}  # every list searched by position
     quantiles: dict[str, Quantiles] = {}
     for _, name, spec in _params.walk(parameters):
         d = spec["distribution"]
@@ -74,8 +83,11 @@ def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[s
             constants[name] = spec["value"]
         elif d == "categorical":
             ordinal = ordinal_values(spec["values"])
-            if ordinal is None:
+            if ordinal is None and all(_plain(v) for v in spec["values"]):
                 searchable[name] = CategoricalDistribution(spec["values"])
+            elif ordinal is None:
+                ordinals[name] = list(spec["values"])
+                searchable[name] = CategoricalDistribution(list(range(len(ordinals[name]))))
             else:
                 ordinals[name] = ordinal
                 searchable[name] = IntDistribution(0, len(ordinal) - 1)
@@ -151,8 +163,10 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
     generation_key = f"{optuna.samplers.NSGAIISampler.__name__}:generation"
     size, completed = population_size(config), 0
     for run in runs:
-        flat = flatten(run.params)
-        params = {k: _internal(k, flat[k], ordinals, quantiles) for k in searchable if k in flat}
+        # by dotted name; a mapping among the values comes back whole, not spread in its keys
+        found = {k: lookup(run.params, k, _MISSING) for k in searchable}
+        params = {k: _internal(k, v, ordinals, quantiles) for k, v in found.items()
+                  if v is not _MISSING}
         if len(params) != len(searchable) or not all(
             _contains(searchable[k], v) for k, v in params.items()
         ):
@@ -185,6 +199,9 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
     return _nest({**constants, **chosen})
 
 
+_MISSING = object()  # a run without the parameter (None may be one of its values)
+
+
 def _objective_values(run: ControllerRun, goals: list[str]) -> list[float] | None:
     """A run's value of every metric of a multi-objective sweep, or None when one is missing."""
     found = run.objective_values or ()
@@ -197,22 +214,25 @@ def _internal(name: str, value: Any, ordinals: dict[str, list],
               quantiles: dict[str, Quantiles]) -> Any:
     """A run's value as the study searches it: a position, a quantile, or itself."""
     if name in ordinals:
-        return _position(ordinals[name], value)
+        return _position(ordinals[name], value)  # None: not in the list, so left out
     if name in quantiles:
         found = quantiles[name].quantile(value)
         return found  # None: a value it cannot draw, so the run is left out
     return value
 
 
-def _position(values: list, value: Any) -> Any:
-    """Where ``value`` stands in an ordinal list (a value not in it stays itself: the run is
-    then from another search space, and is left out)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
+def _position(values: list, value: Any) -> int | None:
+    """Where ``value`` stands in a list searched by position, or None where it is not in it
+    (the run is then from another search space, and is left out). A boolean matches only
+    itself (True is not 1); numbers match their equals (1 and 1.0, as a record may round-trip),
+    lists and mappings theirs."""
     for position, candidate in enumerate(values):
-        if candidate == value:
+        if isinstance(candidate, bool) or isinstance(value, bool):
+            if candidate is value:
+                return position
+        elif candidate == value:
             return position
-    return value
+    return None
 
 
 def _contains(distribution: BaseDistribution, value: Any) -> bool:

@@ -30,8 +30,7 @@ from optuna.study._frozen import FrozenStudy
 from optuna.trial import FrozenTrial, TrialState
 
 from .. import objectives as sweep_objectives
-from ..controller import flatten
-from ..run_value import summary_value
+from ..run_value import lookup, summary_value
 from ..spec import _params
 
 STATES = {"finished": TrialState.COMPLETE, "stopped": TrialState.PRUNED,
@@ -165,8 +164,8 @@ class SweeperStorage(BaseStorage):
                 values = found
             elif state == TrialState.COMPLETE:  # finished without the metric: nothing to rank
                 state = TrialState.FAIL
-        flat = {k: _hashable(v) for k, v in flatten(run.params).items()}
-        params = {k: v for k, v in flat.items() if k in distributions}
+        found = {k: lookup(run.params, k, _MISSING) for k in distributions}
+        params = {k: _hashable(v) for k, v in found.items() if v is not _MISSING}
         if history is None:
             cached = self._trials.get(run.id)
             intermediate = cached[1].intermediate_values if cached else {}
@@ -205,13 +204,11 @@ class SweeperStorage(BaseStorage):
     @staticmethod
     def _distributions(config: dict, runs) -> dict[str, BaseDistribution]:
         """A distribution per swept parameter: the sweep's own, widened to what the runs drew."""
-        seen: dict[str, list] = {}
-        for run in runs:
-            for key, value in flatten(run.params).items():
-                seen.setdefault(key, []).append(_hashable(value))
         out: dict[str, BaseDistribution] = {}
         for _, name, spec in _params.walk(config.get("parameters") or {}):
-            values = seen.get(name, [])
+            # by dotted name: a mapping among the values comes back whole, not spread in its keys
+            values = [_hashable(v) for v in (lookup(r.params, name, _MISSING) for r in runs)
+                      if v is not _MISSING]
             dist = spec.get("distribution") if isinstance(spec, dict) else None
             if dist == "constant":
                 continue
@@ -244,6 +241,9 @@ class SweeperStorage(BaseStorage):
     create_new_study = delete_study = set_study_user_attr = set_study_system_attr = _refuse
     create_new_trial = set_trial_param = set_trial_state_values = _refuse
     set_trial_intermediate_value = set_trial_user_attr = set_trial_system_attr = _refuse
+
+
+_MISSING = object()  # a run without the parameter (None may be one of its values)
 
 
 def _is_num(x: Any) -> bool:
