@@ -13,6 +13,7 @@ from . import (
     _agent_commands,
     _analysis_commands,
     _dashboard_commands,
+    _exec_commands,
     _spec_commands,
     _sweep_commands,
     _sync_commands,
@@ -26,7 +27,7 @@ def cli() -> None:
 
 
 for _module in (_spec_commands, _sweep_commands, _agent_commands, _analysis_commands,
-                _dashboard_commands, _sync_commands):
+                _dashboard_commands, _sync_commands, _exec_commands):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

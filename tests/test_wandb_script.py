@@ -1,0 +1,148 @@
+"""`sweeper exec`: a W&B sweep script as tutorials write it, unmodified, with no W&B account."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+from sweeper.backends import open_backend
+
+from .conftest import sweeper_process
+
+# The shape of W&B's own sweep tutorial: a dict config, wandb.login(), wandb.sweep(config,
+# project=...), a train function reading wandb.config, wandb.agent(sweep_id, train, count=N).
+TUTORIAL = '''
+import sys
+import wandb
+
+wandb.login()
+
+sweep_config = {
+    "method": "random",
+    "name": "demo",
+    "metric": {"name": "loss", "goal": "minimize"},
+    "parameters": {
+        "optimizer": {"values": ["adam", "sgd"]},
+        "dropout": {"values": [0.3, 0.4, 0.5]},
+        "epochs": {"value": 3},
+        "learning_rate": {"distribution": "uniform", "min": 0, "max": 0.1},
+        "batch_size": {"distribution": "q_log_uniform_values", "q": 8, "min": 32, "max": 256},
+    },
+}
+sweep_id = wandb.sweep(sweep_config, project="pytorch-sweeps-demo")
+
+
+def train(config=None):
+    with wandb.init(config=config):
+        config = wandb.config
+        for epoch in range(config.epochs):
+            wandb.log({"loss": config.learning_rate * (epoch + 1) + config.dropout,
+                       "epoch": epoch})
+
+
+if __name__ == "__main__":
+    wandb.agent(sweep_id, train, count=int(sys.argv[1]))
+    print("script done", sys.argv[1:])
+'''
+
+
+def _no_account(folder: Path) -> dict:
+    """An environment with no W&B key or settings, its storage in ``folder``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WANDB_", "SWEEPER_"))}
+    env.update(HOME=str(folder), SWEEPER_STORAGE=str(folder / "sweeper.db"))
+    return env
+
+
+def _script(folder: Path, text: str, name: str = "train.py") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def _run(folder: Path, *args: str):
+    """`sweeper exec ARGS` in ``folder`` (the tests first drop WANDB_* and SWEEPER_* from
+    os.environ, which the helper extends)."""
+    return sweeper_process("exec", *args, cwd=folder, env=_no_account(folder), timeout=300)
+
+
+def test_a_wandb_tutorial_script_runs_unchanged_with_no_account(tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    script = _script(tmp_path, TUTORIAL)
+    done = _run(tmp_path, str(script), "3")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "script done ['3']" in done.stdout  # run as __main__, its own argv
+    backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
+    (sweep,) = backend.sweeps()
+    assert sweep.name == "demo" and sweep.config["project"] == "pytorch-sweeps-demo"
+    runs = backend.runs(sweep.id, history=True)
+    assert [r.state for r in runs] == ["finished"] * 3
+    for run in runs:  # every step reached the sweep, and the final summary
+        assert [row["epoch"] for row in run.history] == [0, 1, 2]
+        expected = run.params["learning_rate"] * 3 + run.params["dropout"]
+        assert abs(run.summary["loss"] - expected) < 1e-9
+        assert run.params["batch_size"] % 8 == 0 and 32 <= run.params["batch_size"] <= 256
+    assert len(list((tmp_path / "wandb").glob("offline-run-*"))) == 3  # W&B's own runs, offline
+    assert f"sweeper results {sweep.id}" in done.stdout and "3 finished" in done.stdout
+
+    again = _run(tmp_path, str(script), "1")  # as on W&B, each wandb.sweep is a new sweep
+    assert again.returncode == 0, again.stderr[-3000:]
+    names = sorted(s.name for s in backend.sweeps())
+    assert names == ["demo", "demo-2"]
+
+
+def test_a_bad_config_a_controller_or_a_missing_script_is_one_line(tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    bad = _script(tmp_path, '''
+        import wandb
+        wandb.sweep({"method": "random", "parameters": {"lr": {"distribution": "uniform",
+                     "min": 0.1, "max": 0.01}}})
+    ''', "bad.py")
+    controller = _script(tmp_path, '''
+        import wandb
+        sweep_id = wandb.sweep({"method": "random", "parameters": {"lr": {"values": [1, 2]}}})
+        wandb.controller(sweep_id).run()
+    ''', "controller.py")
+    for script, named in ((bad, "parameters.lr"), (controller, "wandb.controller"),
+                          (tmp_path / "missing.py", "missing.py: no such file")):
+        done = _run(tmp_path, str(script))
+        assert done.returncode == 2, (script, done.stderr)
+        lines = [line for line in done.stderr.splitlines() if not line.startswith("wandb:")
+                 and "created sweep" not in line]
+        assert len(lines) == 1 and named in lines[0], lines
+        assert "Traceback" not in done.stderr
+
+
+def test_the_scripts_own_failure_and_exit_code_are_kept_with_its_runs(tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    script = _script(tmp_path, '''
+        import sys
+        import wandb
+
+        sweep_id = wandb.sweep({"method": "grid", "metric": {"name": "y", "goal": "maximize"},
+                                "parameters": {"x": {"values": [1, 2]}}})
+
+        def train():
+            run = wandb.init()
+            wandb.log({"y": run.config.x * 10})
+            run.finish()
+
+        wandb.agent(sweep_id, function=train)
+        if sys.argv[1] == "raise":
+            raise RuntimeError("the script broke after its sweep")
+        sys.exit(int(sys.argv[1]))
+    ''')
+    broke = _run(tmp_path, str(script), "raise")
+    assert broke.returncode == 1
+    assert "Traceback" in broke.stderr and "RuntimeError: the script broke" in broke.stderr
+    assert "2 finished" in broke.stdout  # the runs it ran are kept and shown
+    exited = _run(tmp_path, str(script), "3")
+    assert exited.returncode == 3 and "2 finished" in exited.stdout
+    backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
+    for sweep in backend.sweeps():
+        values = sorted(r.summary["y"] for r in backend.runs(sweep.id))
+        assert values == [10, 20]  # grid: each point once
