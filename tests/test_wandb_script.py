@@ -124,10 +124,12 @@ def test_the_scripts_own_failure_and_exit_code_are_kept_with_its_runs(tmp_path, 
         import wandb
 
         sweep_id = wandb.sweep({"method": "grid", "metric": {"name": "y", "goal": "maximize"},
-                                "parameters": {"x": {"values": [1, 2]}}})
+                                "parameters": {"x": {"values": [1, 2, 3]}}})
 
         def train():
             run = wandb.init()
+            if run.config.x == 3:
+                raise ValueError("x is 3")
             wandb.log({"y": run.config.x * 10})
             run.finish()
 
@@ -139,10 +141,55 @@ def test_the_scripts_own_failure_and_exit_code_are_kept_with_its_runs(tmp_path, 
     broke = _run(tmp_path, str(script), "raise")
     assert broke.returncode == 1
     assert "Traceback" in broke.stderr and "RuntimeError: the script broke" in broke.stderr
-    assert "2 finished" in broke.stdout  # the runs it ran are kept and shown
+    assert "1 failed, 2 finished" in broke.stdout  # the runs it ran are kept and shown
+    assert "failed: ValueError: x is 3 (traceback in " in broke.stderr  # as wandb.agent says
     exited = _run(tmp_path, str(script), "3")
     assert exited.returncode == 3 and "2 finished" in exited.stdout
     backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
     for sweep in backend.sweeps():
-        values = sorted(r.summary["y"] for r in backend.runs(sweep.id))
-        assert values == [10, 20]  # grid: each point once
+        runs = backend.runs(sweep.id)
+        assert sorted(r.params["x"] for r in runs) == [1, 2, 3]  # grid: each point once
+        assert sorted(r.summary["y"] for r in runs if r.state == "finished") == [10, 20]
+
+
+def test_ctrl_c_ends_the_scripts_run_killed_and_keeps_what_it_logged(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    script = _script(tmp_path, '''
+        import pathlib, time
+        import wandb
+
+        sweep_id = wandb.sweep({"method": "random", "metric": {"name": "y", "goal": "maximize"},
+                                "parameters": {"x": {"values": [1, 2]}}})
+
+        def train():
+            wandb.init()
+            wandb.log({"y": 1.0})
+            pathlib.Path("started").touch()
+            while True:
+                time.sleep(0.05)
+
+        wandb.agent(sweep_id, function=train)
+    ''')
+    exe = Path(sys.executable).with_name("sweeper")
+    proc = subprocess.Popen([str(exe), "exec", str(script)], cwd=tmp_path,
+                            env={**os.environ, **_no_account(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while not (tmp_path / "started").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err[-3000:]
+    assert "sweeper: interrupted" in err and "Traceback" not in err
+    backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
+    (sweep,) = backend.sweeps()
+    (run,) = backend.runs(sweep.id, history=True)
+    assert run.state == "killed" and [row["y"] for row in run.history] == [1.0]
+    assert "1 killed" in out

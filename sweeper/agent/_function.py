@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from .. import objectives, workspace
 from .._inject import wandb_hook
 from ..backends import Assignment, Backend
 from . import _command
+from ._execute import INTERRUPTED
 
 
 class RunStopped(Exception):
@@ -69,21 +71,27 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
             _teardown_wandb()  # as wandb.agent does: the next init reads the new settings
             wandb_hook.reset()
             wandb_hook.install(sink)
-            state, code = "finished", 0
+            state, code, stop_reason = "finished", 0, None
             try:
                 function()
             except RunStopped:
                 state = "stopped"
-            except Exception:  # noqa: BLE001 - a failing run is recorded, the agent goes on
+            except KeyboardInterrupt:  # Ctrl-C: the run ends killed, as under `sweeper agent`
+                state, code, stop_reason = "killed", 130, INTERRUPTED
+            except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the agent goes on
                 state, code = "failed", 1
                 files.log.write_text(traceback.format_exc())
+                print(f"run {nxt.name} failed: {type(exc).__name__}: {exc} (traceback in "
+                      f"{files.log})", file=sys.stderr)  # as wandb.agent says a run errored
             finally:
                 _finish_wandb()
                 if not summary:
                     summary.update(wandb_hook._state["last"])
                 wandb_hook.uninstall()
             backend.finish_run(nxt.run_id, state, summary, code, log_path=str(files.log),
-                               attempt=nxt.attempt)
+                               attempt=nxt.attempt, stop_reason=stop_reason)
+            if stop_reason == INTERRUPTED:
+                raise KeyboardInterrupt
             for name in metrics if state == "finished" else []:
                 if name not in summary:
                     print(f"warning: run {nxt.name} finished without logging the metric "
@@ -98,16 +106,12 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
 
 
 def _teardown_wandb() -> None:
-    import sys
-
     wandb = sys.modules.get("wandb")
     if wandb is not None and hasattr(wandb, "teardown"):
         wandb.teardown()
 
 
 def _finish_wandb() -> None:
-    import sys
-
     wandb = sys.modules.get("wandb")
     if wandb is not None and getattr(wandb, "run", None) is not None:
         try:

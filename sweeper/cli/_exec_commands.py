@@ -34,8 +34,11 @@ def exec_script(storage: str | None, script: str, args: tuple[str, ...]) -> int:
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if stop.code is not None and not isinstance(stop.code, int):
             click.echo(str(stop.code), err=True)
-    except (SweeperError, KeyboardInterrupt):
-        raise  # bad input found by the redirect (one line, exit 2), or Ctrl-C (130)
+    except SweeperError:
+        raise  # bad input found by the redirect: one line, exit 2
+    except KeyboardInterrupt:  # Ctrl-C: the run it stopped is recorded killed; say what ran
+        click.echo("sweeper: interrupted", err=True)
+        code = 130
     except Exception:  # noqa: BLE001 - the script's own failure: its traceback, as python shows it
         traceback.print_exc()
         code = 1
