@@ -136,6 +136,18 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "condition", poll: fl
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
 def loss_sweep(backend, method: str = "random", **keys):
     """A sweep of two parameters in [0, 1] that minimises ``loss``, on ``backend``."""
     from sweeper import spec

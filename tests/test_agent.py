@@ -18,7 +18,7 @@ from sweeper.agent import Agent, TooManyFailures, agent, plan_slots
 from sweeper.backends import open_backend
 from sweeper.errors import BadInput
 
-from .conftest import ROOT, sweeper_process, wait_for
+from .conftest import ROOT, process_alive, sweeper_process, wait_for
 from .wandb_records import read_offline_run
 
 PROGRAMS = ROOT / "tests" / "programs"
@@ -219,17 +219,6 @@ def test_a_failed_run_does_not_stop_the_agent(work):
 _wait_for = wait_for
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is not alive
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return True
-
-
 def _slow_sweep(name: str, values: list[int], steps: int = 400) -> str:
     backend = open_backend()
     return backend.create_sweep(spec.validate({
@@ -259,7 +248,7 @@ def test_a_signal_stops_the_agents_run_cleanly_and_records_it(work, sig):
         assert run.state == "pending" and run.stop_reason.startswith("agent preempted (SIGTERM)")
         assert "requeued (attempt 1 of 3)" in run.stop_reason
         assert "goes back in the queue" in out
-    assert not _alive(run_pid)
+    assert not process_alive(run_pid)
 
 
 def test_a_killed_agents_run_is_resumed_by_the_next_agent(work, monkeypatch):
@@ -275,7 +264,7 @@ def test_a_killed_agents_run_is_resumed_by_the_next_agent(work, monkeypatch):
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(timeout=30)
     # The run dies with its agent (it would otherwise train on, holding its GPU).
-    _wait_for(lambda: not _alive(run_pid), timeout=10, what="the orphaned run to end")
+    _wait_for(lambda: not process_alive(run_pid), timeout=10, what="the orphaned run to end")
     _wait_for(lambda: open_backend().runs(sweep_id)[0].state == "crashed",
               what="the silent agent's run to show as crashed")
     proc = sweeper_process("agent", sweep_id, cwd=work)

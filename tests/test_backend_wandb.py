@@ -20,7 +20,7 @@ from sweeper.backends import open_backend
 from sweeper.backends.wandb import is_wandb_reference, parse_reference
 from sweeper.errors import BadInput
 
-from .conftest import sweeper_process
+from .conftest import process_alive, sweeper_process, wait_for
 from .wandb_standin import StandIn
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -367,17 +367,14 @@ def test_ctrl_c_reaches_wandb_agents_and_their_runs(standin, tmp_path):
     proc = subprocess.Popen([str(exe), "agent", path, "--workers", "2", "--gpus", "none"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 90
-    while len(list(pids.glob("*.pid"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_for(lambda: len(list(pids.glob("*.pid"))) == 2, timeout=180, what="both runs to start")
     run_pids = [int(p.stem) for p in pids.glob("*.pid")]
-    assert len(run_pids) == 2, "the runs did not start"
     proc.send_signal(signal.SIGINT)
-    out, _ = proc.communicate(timeout=90)
+    out, _ = proc.communicate(timeout=180)
     assert proc.returncode == 130, out[-3000:]
-    for pid in run_pids:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+    # Each run gets the forwarded signal; on a loaded machine it may end just after its agent.
+    wait_for(lambda: not any(process_alive(pid) for pid in run_pids), timeout=30,
+             what="the runs to end")
     assert len([r for r in standin.runs.values() if r.sweep == path.split("/")[-1]]) == 2
 
 

@@ -4,21 +4,10 @@ run does not find the GPU and the CPUs taken."""
 
 from __future__ import annotations
 
-import os
 import time
 
+from ..conftest import process_alive
 from .conftest import run_sweep, sweep_yaml, write
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return open(f"/proc/{pid}/stat").read().split()[2] != "Z"
-    except OSError:
-        return True
 
 
 def test_workers_end_with_their_program(work):
@@ -45,6 +34,6 @@ def test_workers_end_with_their_program(work):
     pids = [int(p.read_text()) for p in sorted(work.glob(".sweeper/runs/*/*/worker.pid"))]
     assert len(pids) == 2
     deadline = time.monotonic() + 30
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(process_alive(pid) for pid in pids)
