@@ -193,3 +193,98 @@ def test_ctrl_c_ends_the_scripts_run_killed_and_keeps_what_it_logged(tmp_path, m
     (run,) = backend.runs(sweep.id, history=True)
     assert run.state == "killed" and [row["y"] for row in run.history] == [1.0]
     assert "1 killed" in out
+
+
+# A train function that starts the training as its own program, as many W&B scripts do (a
+# hydra or argparse train.py run by os.system or subprocess): under wandb.agent the child's
+# wandb.init joins the sweep's run, and what it logs is the run's.
+SPAWNING = '''
+import os
+import subprocess
+import sys
+import wandb
+
+sweep_id = wandb.sweep({"method": "grid", "metric": {"name": "loss", "goal": "minimize"},
+                        "parameters": {"lr": {"values": [0.1, 0.01]},
+                                       "how": {"values": ["system", "subprocess"]}}},
+                       project="spawning")
+
+
+def train():
+    how = sys.argv[1] if len(sys.argv) > 1 else None
+    if how == "cancel" or os.environ["WANDB_SWEEP_PARAM_PATH"].endswith("1/params.yaml"):
+        os.system(f"{sys.executable} child.py {how or ''}")
+    else:
+        subprocess.run([sys.executable, "child.py"], check=True)
+
+
+wandb.agent(sweep_id, function=train)
+'''
+
+CHILD = '''
+import pathlib
+import sys
+import time
+import wandb
+
+run = wandb.init()
+steps = 10**9 if sys.argv[1:] == ["cancel"] else 3
+for step in range(steps):
+    wandb.log({"loss": run.config.lr * (3 - step), "epoch": step})
+    if step == 0:
+        pathlib.Path(f"started-{run.id}").touch()
+    if steps > 3:
+        time.sleep(0.05)
+run.summary["best_loss"] = run.config.lr
+run.finish()
+'''
+
+
+def test_a_function_that_starts_its_training_as_a_program_reports_what_that_logs(
+        tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    script = _script(tmp_path, SPAWNING, "sweep.py")
+    _script(tmp_path, CHILD, "child.py")
+    done = _run(tmp_path, str(script))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "without logging the metric" not in done.stdout + done.stderr
+    backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
+    (sweep,) = backend.sweeps()
+    runs = backend.runs(sweep.id, history=True)
+    assert len(runs) == 4 and all(r.state == "finished" for r in runs)
+    for run in runs:  # every row the child logged, and its own summary
+        assert [row["epoch"] for row in run.history] == [0, 1, 2]
+        assert run.summary["loss"] == run.params["lr"] and run.summary["best_loss"] == \
+            run.params["lr"]
+        assert (tmp_path / f"started-{run.id}").exists()  # the child was the sweep's run
+    assert "4 finished" in done.stdout
+
+
+def test_cancelling_the_sweep_ends_the_program_a_function_started(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import time
+
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    script = _script(tmp_path, SPAWNING, "sweep.py")
+    _script(tmp_path, CHILD, "child.py")
+    exe = Path(sys.executable).with_name("sweeper")
+    proc = subprocess.Popen([str(exe), "exec", str(script), "cancel"], cwd=tmp_path,
+                            env={**os.environ, **_no_account(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while not list(tmp_path.glob("started-*")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
+    (sweep,) = backend.sweeps()
+    backend.set_state(sweep.id, "cancel")
+    try:
+        out, err = proc.communicate(timeout=180)  # the child logs forever unless it is ended
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    (run,) = backend.runs(sweep.id, history=True)
+    assert run.state == "killed" and run.history and run.history[0]["epoch"] == 0

@@ -147,8 +147,7 @@ def _outcome(code: int, tail: MetricsTail, stop_reason: str | None, files: RunFi
     summary = tail.summary or {}
     requeue = False
     if stop_reason is not None:
-        state = "killed" if stop_reason in (INTERRUPTED, PREEMPTED, CANCELLED, SUPERSEDED) \
-            else "stopped"
+        state = stopped_state(stop_reason)
         requeue = stop_reason == PREEMPTED
     elif code == 0:
         state = "finished"
@@ -163,6 +162,13 @@ def _outcome(code: int, tail: MetricsTail, stop_reason: str | None, files: RunFi
     return Outcome(state, code, summary, stop_reason,
                    log_tail=tail_of(files.log) if state == "failed" else "",
                    metric_missing=missing, requeue=requeue, seen=tail.merged_summary())
+
+
+def stopped_state(stop_reason: str) -> str:
+    """How a run that was told to stop ended: killed when the sweep or the agent ended it, stopped
+    when the sweep's search did (hyperband, a target reached, a time-out)."""
+    return "killed" if stop_reason in (INTERRUPTED, PREEMPTED, CANCELLED, SUPERSEDED) \
+        else "stopped"
 
 
 def _tell_silence(last: float, after_s: float | None, told: int, run_name: str,

@@ -13,7 +13,8 @@ from .. import objectives, workspace
 from .._inject import wandb_hook
 from ..backends import Assignment, Backend
 from . import _command
-from ._execute import INTERRUPTED
+from ._child_runs import ChildRelay
+from ._execute import INTERRUPTED, stopped_state
 
 
 class RunStopped(Exception):
@@ -51,10 +52,10 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
                                    sweep_id=sweep.id, sweep_name=sweep.name,
                                    project=sweep.config.get("project"), files=files, device=None,
                                    attempt=nxt.attempt)
-            # The hook is installed in this process; children need not get it.
-            env.pop("PYTHONPATH", None)
-            if "PYTHONPATH" in saved_env:
-                env["PYTHONPATH"] = saved_env["PYTHONPATH"]
+            # The hook is installed in this process. The programs the function starts get it
+            # through PYTHONPATH (see _child_runs), but they are not this process's children
+            # (a shell stands between), so they must not end themselves for want of that.
+            env.pop("SWEEPER_AGENT_PID", None)
             os.environ.clear()
             os.environ.update(env)
             summary: dict = {}
@@ -72,10 +73,14 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
             wandb_hook.reset()
             wandb_hook.install(sink)
             state, code, stop_reason = "finished", 0, None
+            children = ChildRelay(backend, nxt.run_id, nxt.attempt, files.metrics)
             try:
-                function()
-            except RunStopped:
-                state = "stopped"
+                with children:
+                    function()
+                if children.stopped:
+                    state = stopped_state(children.stopped)
+            except RunStopped as stop:
+                state = stopped_state(str(stop))
             except KeyboardInterrupt:  # Ctrl-C: the run ends killed, as under `sweeper agent`
                 state, code, stop_reason = "killed", 130, INTERRUPTED
             except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the agent goes on
@@ -86,7 +91,7 @@ def run_function(backend: Backend, sweep_id: str, function: Callable[[], object]
             finally:
                 _finish_wandb()
                 if not summary:
-                    summary.update(wandb_hook._state["last"])
+                    summary.update(wandb_hook._state["last"] or children.summary)
                 wandb_hook.uninstall()
             backend.finish_run(nxt.run_id, state, summary, code, log_path=str(files.log),
                                attempt=nxt.attempt, stop_reason=stop_reason)
