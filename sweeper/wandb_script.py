@@ -65,17 +65,38 @@ class Session:
     def agent(self, sweep_id: str, function: Callable[[], object] | None = None,
               entity: str | None = None, project: str | None = None,
               count: int | None = None, **_ignored: Any) -> None:
-        """``wandb.agent``: run ``function`` for ``count`` runs of the sweep (all, without)."""
+        """``wandb.agent``: run ``function`` for ``count`` runs of the sweep (all, without);
+        without a function, run the sweep's ``program``/``command`` as ``sweeper agent`` does
+        (as ``wandb.agent`` and the ``wandb agent`` command do)."""
         from .agent import run_function
 
-        if function is None:
-            raise BadInput(f"{self.script}: wandb.agent({sweep_id!r}) without a function runs "
-                           "the sweep's program: run it with `sweeper agent "
-                           f"{sweep_id}`")
         if project:
             os.environ["WANDB_PROJECT"] = str(project)
         found = self.backend.find_sweep(str(sweep_id).rsplit("/", 1)[-1])
+        if function is None:
+            self._program_agent(found.id, count)
+            return
         self.runs += run_function(self.backend, found.id, function, count=count)
+
+    def _program_agent(self, sweep_id: str, count: int | None) -> None:
+        """One agent in this process running the sweep's program, its GPUs the process's own
+        (CUDA_VISIBLE_DEVICES as the script set it); Ctrl-C ends it as it ends `sweeper agent`."""
+        import signal
+        import threading
+
+        from .agent import run_agents
+
+        main_thread = threading.current_thread() is threading.main_thread()
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} \
+            if main_thread else {}
+        try:
+            code = run_agents(self.backend, sweep_id, [None], count=count,
+                              config=self.backend.sweep(sweep_id).config)
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+        if code == 130:
+            raise KeyboardInterrupt
 
     def controller(self, *_args: Any, **_kwargs: Any) -> None:
         raise BadInput(f"{self.script}: wandb.controller runs a W&B sweep's controller in the "
@@ -95,17 +116,74 @@ class Session:
         return candidate
 
 
+# Set in the environment of the processes an exec'd script starts: the script's name. A Python
+# process started with it (multiprocessing's spawn, torch.multiprocessing, `python worker.py`)
+# answers its own wandb.sweep/wandb.agent from the same storage (SWEEPER_STORAGE), through
+# sweeper/_inject/sitecustomize.py on PYTHONPATH.
+EXEC_ENV = "SWEEPER_EXEC"
+
+
+def _answer(wandb_module: Any, session: Session) -> dict[str, Any]:
+    """Point ``wandb.sweep``/``agent``/``controller`` at ``session``; return what they were."""
+    saved = {name: getattr(wandb_module, name) for name in ("sweep", "agent", "controller")}
+    wandb_module.sweep, wandb_module.agent, wandb_module.controller = (
+        session.sweep, session.agent, session.controller)
+    return saved
+
+
+def answer_in_started_process(wandb_module: Any) -> None:
+    """In a process that an exec'd script started, right after it imports wandb: its sweeps and
+    agents are the script's local ones (a ``wandb.agent`` in a spawned worker runs that sweep)."""
+    sessions: list[Session] = []
+
+    def session() -> Session:  # the storage is opened on the first call, not on import
+        if not sessions:
+            from .backends import open_backend
+
+            backend = open_backend(os.environ["SWEEPER_STORAGE"], kind="local", create=False)
+            sessions.append(Session(backend, os.environ.get(EXEC_ENV) or "script"))
+        return sessions[0]
+
+    def sweep(*args: Any, **kwargs: Any) -> str:
+        return session().sweep(*args, **kwargs)
+
+    def agent(*args: Any, **kwargs: Any) -> None:
+        session().agent(*args, **kwargs)
+
+    def controller(*args: Any, **kwargs: Any) -> None:
+        session().controller(*args, **kwargs)
+
+    wandb_module.sweep, wandb_module.agent, wandb_module.controller = sweep, agent, controller
+    agent_module = sys.modules.get("wandb.wandb_agent")
+    if agent_module is not None:  # the `wandb agent SWEEP_ID` command calls this one
+        agent_module.agent = agent
+
+
+def _started_processes_env(session: Session) -> dict[str, str]:
+    """What the processes the script starts need to answer wandb.agent from the same storage."""
+    from .agent._command import INJECT_DIR
+
+    url = getattr(session.backend, "url", None)
+    if not url:
+        return {}
+    if url.startswith("sqlite:///") and not os.path.isabs(url[len("sqlite:///"):]):
+        url = "sqlite:///" + os.path.abspath(url[len("sqlite:///"):])  # the script may chdir
+    python_path = os.environ.get("PYTHONPATH")
+    return {"SWEEPER_STORAGE": url, EXEC_ENV: session.script,
+            "PYTHONPATH": os.pathsep.join(p for p in [str(INJECT_DIR), python_path] if p)}
+
+
 @contextlib.contextmanager
 def redirected(session: Session) -> Iterator[Session]:
     """``wandb.sweep``, ``wandb.agent`` and ``wandb.controller`` answered by the session's
-    backend while the block runs; runs offline unless ``WANDB_MODE`` is set."""
+    backend while the block runs, in this process and in the Python processes it starts; runs
+    offline unless ``WANDB_MODE`` is set."""
     import wandb
 
-    saved = {name: getattr(wandb, name) for name in ("sweep", "agent", "controller")}
     saved_env = dict(os.environ)
     os.environ.setdefault("WANDB_MODE", "offline")
-    wandb.sweep, wandb.agent, wandb.controller = (session.sweep, session.agent,
-                                                  session.controller)
+    os.environ.update(_started_processes_env(session))
+    saved = _answer(wandb, session)
     try:
         yield session
     finally:

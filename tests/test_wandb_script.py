@@ -288,3 +288,87 @@ def test_cancelling_the_sweep_ends_the_program_a_function_started(tmp_path, monk
     assert proc.returncode == 0, err[-3000:]
     (run,) = backend.runs(sweep.id, history=True)
     assert run.state == "killed" and run.history and run.history[0]["epoch"] == 0
+
+
+# Scripts that start their agents as processes of their own, one per GPU: multiprocessing's
+# spawn (needed for CUDA in children) with wandb.agent(function=...) in each, or the `wandb
+# agent` command, which runs the sweep's program. Their agents are the script's local sweep's.
+SPAWNED_AGENTS = '''
+import multiprocessing as mp
+import os
+import wandb
+
+
+def train():
+    with wandb.init() as run:
+        for step in range(2):
+            wandb.log({"loss": run.config.lr * (2 - step),
+                       "gpu": int(os.environ["CUDA_VISIBLE_DEVICES"])})
+
+
+def agent(sweep_id, gpu):
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    wandb.agent(sweep_id, function=train, count=2)
+
+
+if __name__ == "__main__":
+    mp.set_start_method("spawn")
+    sweep_id = wandb.sweep({"method": "random", "metric": {"name": "loss", "goal": "minimize"},
+                            "parameters": {"lr": {"distribution": "uniform", "min": 0,
+                                                  "max": 1}}}, project="spawned")
+    workers = [mp.Process(target=agent, args=(sweep_id, gpu)) for gpu in range(2)]
+    for worker in workers:
+        worker.start()
+    print("exit codes", [worker.join() or worker.exitcode for worker in workers])
+'''
+
+PROGRAM_AGENTS = '''
+import os
+import subprocess
+import sys
+import wandb
+
+sweep_id = wandb.sweep({"program": "train.py", "method": "grid",
+                        "metric": {"name": "loss", "goal": "minimize"},
+                        "parameters": {"lr": {"values": [0.1, 0.2, 0.3]}}})
+wandb.agent(sweep_id, count=1)  # no function: the sweep's program, as wandb.agent runs it
+agents = [subprocess.Popen(["wandb", "agent", "--count", "1", sweep_id],
+                           env={**os.environ, "CUDA_VISIBLE_DEVICES": str(gpu)})
+          for gpu in (1, 2)]
+print("exit codes", [agent.wait() for agent in agents])
+'''
+
+PROGRAM = '''
+import argparse
+import os
+import wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float)
+args = parser.parse_args()
+run = wandb.init()
+wandb.log({"loss": args.lr, "gpu": int(os.environ.get("CUDA_VISIBLE_DEVICES") or 0)})
+'''
+
+
+def test_agents_a_script_starts_as_processes_run_its_local_sweep(tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    backend = None
+    for name, text, runs_per_gpu in (("spawned.py", SPAWNED_AGENTS, {0: 2, 1: 2}),
+                                     ("programs.py", PROGRAM_AGENTS, {0: 1, 1: 1, 2: 1})):
+        folder = tmp_path / name.removesuffix(".py")
+        folder.mkdir()
+        _script(folder, PROGRAM, "train.py")
+        done = _run(folder, str(_script(folder, text, name)))
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        assert "exit codes [0, 0]" in done.stdout and "No API key" not in done.stderr
+        backend = open_backend(str(folder / "sweeper.db"), kind="local", create=False)
+        (sweep,) = backend.sweeps()
+        runs = backend.runs(sweep.id, history=True)
+        assert all(r.state == "finished" for r in runs), [(r.name, r.state) for r in runs]
+        for run in runs:  # each logged what its own process's GPU and parameters said
+            assert [row["loss"] for row in run.history][-1] == run.summary["loss"]
+        gpus = [int(run.summary["gpu"]) for run in runs]
+        assert {g: gpus.count(g) for g in set(gpus)} == runs_per_gpu, gpus
+    assert sorted(r.params["lr"] for r in backend.runs(sweep.id)) == [0.1, 0.2, 0.3]  # grid

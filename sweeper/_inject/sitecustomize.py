@@ -1,7 +1,8 @@
 """Loaded at interpreter start in every run a local sweeper agent starts (via PYTHONPATH).
 
-Installs the wandb hook when SWEEPER_METRICS_FILE is set, then runs any sitecustomize that this
-one shadows, so the user's own start-up code still runs.
+Installs the wandb hook when SWEEPER_METRICS_FILE is set; in a process that a `sweeper exec`
+script started (SWEEPER_EXEC), answers wandb.sweep/wandb.agent from the script's storage. Then
+runs any sitecustomize that this one shadows, so the user's own start-up code still runs.
 """
 
 import importlib.machinery
@@ -39,6 +40,34 @@ if os.environ.get("SWEEPER_METRICS_FILE"):
         wandb_hook.end_runs_cleanly_on_sigterm()
     finally:
         sys.path.remove(_here)
+
+
+
+class _AnswerExecsAgents:
+    """A process that `sweeper exec`'s script started: once it imports wandb, its wandb.sweep
+    and wandb.agent are the script's local ones (sweeper.wandb_script)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "wandb":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("wandb")
+        if spec is None or spec.loader is None:
+            return None
+        original_exec = spec.loader.exec_module
+
+        def exec_module(module):
+            original_exec(module)
+            from sweeper.wandb_script import answer_in_started_process
+
+            answer_in_started_process(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if os.environ.get("SWEEPER_EXEC") and not os.environ.get("SWEEPER_METRICS_FILE"):
+    sys.meta_path.insert(0, _AnswerExecsAgents())
 
 _others = [p for p in sys.path if os.path.abspath(p or ".") != _here]
 _spec = importlib.machinery.PathFinder.find_spec("sitecustomize", _others)

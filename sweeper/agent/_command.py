@@ -187,6 +187,7 @@ def run_env(base: dict[str, str], *, run_id: str, run_name: str, sweep_id: str, 
     env["WANDB_SWEEP_PARAM_PATH"] = str(files.params_yaml)
     env.pop("WANDB_SWEEP_ID", None)  # a local sweep does not exist on a W&B server
     env.pop("SWEEPER_STORAGE", None)  # the run needs no database (it may hold a password)
+    env.pop("SWEEPER_EXEC", None)  # nor does a run of an exec'd script (wandb_script)
     env["SWEEPER_PARAMS_JSON"] = str(files.params_json)
     env["SWEEPER_METRICS_FILE"] = str(files.metrics)
     env["SWEEPER_RUN_ID"] = run_id
