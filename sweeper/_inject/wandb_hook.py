@@ -23,8 +23,8 @@ from typing import Any
 
 Sink = Callable[[str, dict], None]
 
-_state: dict[str, Any] = {"sink": None, "pending": {}, "pending_step": None, "last": {},
-                          "summary_sent": False, "logged": False}
+_state: dict[str, Any] = {"sink": None, "pending": {}, "pending_step": None, "step": 0,
+                          "last": {}, "summary_sent": False, "logged": False}
 
 
 def file_sink(path: str) -> Sink:
@@ -75,21 +75,36 @@ def _flush_pending() -> None:
             row["_step"] = _state["pending_step"]
         _state["pending"] = {}
         _emit("log", row)
+    _state["pending_step"] = None
 
 
 def record_log(data: Any, step: Any = None, commit: Any = None) -> None:
-    """One ``wandb.log`` call, merged into history rows as W&B merges them."""
+    """One ``wandb.log`` call, merged into history rows as W&B merges them (``Run._log`` and
+    its core): the calls of one step make one row, which ends when a later step is logged or
+    a call without ``step`` (and without ``commit=False``) is made, or with ``commit=True``. A
+    call whose ``step`` is below the run's current step is dropped, as W&B drops it ("Steps
+    must be monotonically increasing, so this data will be ignored")."""
+    if step is not None:
+        try:
+            behind, ahead = step < _state["step"], step > _state["step"]
+        except TypeError:  # a step W&B itself would refuse
+            behind = ahead = False
+        if behind:
+            return
+        if ahead:
+            _flush_pending()
+            _state["step"] = step
+        _state["pending_step"] = step
     values = scalars(data)
-    if step is not None and _state["pending"] and step != _state["pending_step"]:
-        _flush_pending()
     _state["pending"].update(values)
     _state["last"].update(values)
     _state["logged"] = True
-    if step is not None:
-        _state["pending_step"] = step
-    if commit is not False:
+    if (step is None and commit is None) or commit:
         _flush_pending()
-        _state["pending_step"] = None
+        try:
+            _state["step"] += 1
+        except TypeError:
+            pass
 
 
 def plain(value: Any, depth: int = 0) -> Any:
@@ -288,4 +303,5 @@ def uninstall() -> None:
 
 def reset() -> None:
     """Forget the current run's rows (between in-process runs)."""
-    _state.update(pending={}, pending_step=None, last={}, summary_sent=False, logged=False)
+    _state.update(pending={}, pending_step=None, step=0, last={}, summary_sent=False,
+                  logged=False)
