@@ -205,7 +205,9 @@ def _patch_noop(noop_run_module) -> None:
 
 
 def _patch_init(wandb_module) -> None:
-    """Apply the sweep parameters where the SDK ignores WANDB_SWEEP_PARAM_PATH (disabled mode)."""
+    """Apply the sweep parameters where the SDK ignores WANDB_SWEEP_PARAM_PATH (disabled mode),
+    locked as the SDK locks them, so that the program's own ``config.update`` cannot change
+    them (W&B: "Config item 'lr' was locked by 'sweep' (ignored update)")."""
     original_init = wandb_module.init
     if getattr(original_init, "__sweeper__", False):
         return
@@ -214,8 +216,13 @@ def _patch_init(wandb_module) -> None:
         run = original_init(*args, **kwargs)
         params = _sweep_params()
         try:
+            lock = getattr(run.config, "update_locked", None)
+            locked = getattr(run.config, "_locked", None)
             missing = {k: v for k, v in params.items() if run.config.get(k, object()) != v}
-            if missing:
+            if callable(lock) and isinstance(locked, dict) and set(params) - set(locked):
+                # disabled mode applies the values (wandb >= 0.2x) but does not lock them
+                lock(params, user="sweep", _allow_val_change=True)
+            elif missing:
                 run.config.update(missing, allow_val_change=True)
         except Exception:  # noqa: BLE001
             pass
