@@ -39,6 +39,7 @@ def exec_script(storage: str | None, script: str, args: tuple[str, ...]) -> int:
     except KeyboardInterrupt:  # Ctrl-C: the run it stopped is recorded killed; say what ran
         click.echo("sweeper: interrupted", err=True)
         code = 130
+        _let_runs_end(backend, session.sweeps)
     except Exception:  # noqa: BLE001 - the script's own failure: its traceback, as python shows it
         traceback.print_exc()
         code = 1
@@ -52,6 +53,17 @@ def exec_script(storage: str | None, script: str, args: tuple[str, ...]) -> int:
             code = code or 1  # every run failed: the job failed
     sys.stdout.flush()
     return code
+
+
+def _let_runs_end(backend, sweep_ids: list[str], deadline_s: float = 15.0) -> None:
+    """After Ctrl-C: the runs of agents the script started as processes of their own got the
+    same Ctrl-C; give them a moment to record how they ended, so that the table shows it."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end and any(
+            run.state == "running" for sweep_id in sweep_ids for run in backend.runs(sweep_id)):
+        time.sleep(0.2)
 
 
 COMMANDS = [exec_script]
