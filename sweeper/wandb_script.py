@@ -123,11 +123,22 @@ class Session:
 EXEC_ENV = "SWEEPER_EXEC"
 
 
-def _answer(wandb_module: Any, session: Session) -> dict[str, Any]:
-    """Point ``wandb.sweep``/``agent``/``controller`` at ``session``; return what they were."""
-    saved = {name: getattr(wandb_module, name) for name in ("sweep", "agent", "controller")}
-    wandb_module.sweep, wandb_module.agent, wandb_module.controller = (
-        session.sweep, session.agent, session.controller)
+ANSWERED = ("sweep", "agent", "controller")  # the wandb functions a Session answers
+
+
+def _answer(wandb_module: Any, session_of: Callable[[], Session]) -> dict[str, Any]:
+    """Point ``wandb.sweep``/``agent``/``controller`` at the session that ``session_of``
+    gives when they are called; return what they were."""
+    saved = {name: getattr(wandb_module, name) for name in ANSWERED}
+
+    def answering(name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(session_of(), name)(*args, **kwargs)
+
+        return call
+
+    for name in ANSWERED:
+        setattr(wandb_module, name, answering(name))
     return saved
 
 
@@ -144,19 +155,10 @@ def answer_in_started_process(wandb_module: Any) -> None:
             sessions.append(Session(backend, os.environ.get(EXEC_ENV) or "script"))
         return sessions[0]
 
-    def sweep(*args: Any, **kwargs: Any) -> str:
-        return session().sweep(*args, **kwargs)
-
-    def agent(*args: Any, **kwargs: Any) -> None:
-        session().agent(*args, **kwargs)
-
-    def controller(*args: Any, **kwargs: Any) -> None:
-        session().controller(*args, **kwargs)
-
-    wandb_module.sweep, wandb_module.agent, wandb_module.controller = sweep, agent, controller
+    _answer(wandb_module, session)
     agent_module = sys.modules.get("wandb.wandb_agent")
     if agent_module is not None:  # the `wandb agent SWEEP_ID` command calls this one
-        agent_module.agent = agent
+        agent_module.agent = wandb_module.agent
 
 
 def _started_processes_env(session: Session) -> dict[str, str]:
@@ -183,7 +185,7 @@ def redirected(session: Session) -> Iterator[Session]:
     saved_env = dict(os.environ)
     os.environ.setdefault("WANDB_MODE", "offline")
     os.environ.update(_started_processes_env(session))
-    saved = _answer(wandb, session)
+    saved = _answer(wandb, lambda: session)
     try:
         yield session
     finally:
