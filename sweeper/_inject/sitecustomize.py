@@ -15,8 +15,11 @@ _here = os.path.dirname(os.path.abspath(__file__))
 
 def _end_with_the_agent() -> None:
     """Linux: end this run when the agent that started it dies (even by SIGKILL), so that a
-    killed agent leaves no training process behind holding its GPU."""
-    agent = os.environ.get("SWEEPER_AGENT_PID")
+    killed agent leaves no training process behind holding its GPU. Only the run's own process
+    (the agent's child) checks: the variable is taken out here, so the run's Python children
+    (subprocess, multiprocessing spawn, torchrun workers) do not take their parent, the run, for
+    a dead agent and end themselves at start."""
+    agent = os.environ.pop("SWEEPER_AGENT_PID", None)
     if not agent or not sys.platform.startswith("linux"):
         return
     try:
