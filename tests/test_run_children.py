@@ -1,5 +1,5 @@
-"""A run's own Python children (subprocess, multiprocessing spawn, torchrun) start and finish:
-only the run's process itself ends with the agent."""
+"""A run's own Python children start and finish: only the run's process itself ends with the
+agent (a subprocess is tested here; spawn and torchrun workers start the same way)."""
 
 import os
 import subprocess
