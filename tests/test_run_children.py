@@ -1,12 +1,21 @@
 """A run's own Python children start and finish: only the run's process itself ends with the
-agent (a subprocess is tested here; spawn and torchrun workers start the same way)."""
+agent (a subprocess is tested here; spawn and torchrun workers start the same way). A child that
+makes W&B runs of its own, as W&B's cross-validation sweep example does, makes them in the mode
+of the sweep's run, and they are not taken for the sweep's run."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import yaml
+
 import sweeper
+from sweeper.backends import open_backend
+
+from .conftest import sweeper_process
+from .wandb_records import read_offline_run
 
 INJECT = Path(sweeper.__file__).parent / "_inject"
 
@@ -27,3 +36,85 @@ def test_a_python_child_of_a_run_is_not_killed_at_start(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "child rc 0 child ran" in done.stdout
+
+
+# The pattern of W&B's k-fold example (wandb/examples, sweeps-cross-validation): fold workers,
+# forked before the sweep's run starts, clear W&B's variables so that their runs are new runs
+# (WANDB_MODE goes with them), then each logs one fold's score; the sweep run logs the mean.
+CROSS_VALIDATION = """
+import multiprocessing, os, queue
+import wandb
+
+FOLDS = 3
+
+
+def _new_run_settings():
+    for key in [k for k in os.environ if k.startswith("WANDB_")]:
+        if key not in {"WANDB_PROJECT", "WANDB_ENTITY", "WANDB_API_KEY"}:
+            del os.environ[key]
+
+
+def fold(results, tasks):
+    _new_run_settings()
+    task = tasks.get()
+    run = wandb.init(group="cv", job_type=task["parent"], name=f"{task['parent']}-{task['num']}",
+                     config=task["config"])
+    score = task["config"]["x"] * (task["num"] + 1)
+    run.log({"val_accuracy": score})
+    run.finish()
+    results.put(score)
+
+
+def result_of(results, proc):
+    while True:
+        try:
+            return results.get(timeout=1)
+        except queue.Empty:
+            if not proc.is_alive():
+                raise SystemExit(f"a fold failed (exit code {proc.exitcode})")
+
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("fork")
+    results = multiprocessing.Queue()
+    workers = []
+    for num in range(FOLDS):
+        tasks = multiprocessing.Queue()
+        proc = multiprocessing.Process(target=fold, args=(results, tasks))
+        proc.start()
+        workers.append((tasks, proc))
+    run = wandb.init()
+    scores = []
+    for num, (tasks, proc) in enumerate(workers):
+        tasks.put({"num": num, "parent": run.name, "config": dict(run.config)})
+        scores.append(result_of(results, proc))
+        proc.join()
+    run.log({"val_accuracy": sum(scores) / len(scores)})
+    run.finish()
+"""
+
+
+@pytest.mark.slow
+def test_fold_runs_of_a_cross_validation_sweep_are_their_own_offline_runs(tmp_path):
+    (tmp_path / "cv.py").write_text(CROSS_VALIDATION)
+    path = tmp_path / "cv.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "cv", "program": "cv.py", "method": "grid",
+        "metric": {"name": "val_accuracy", "goal": "maximize"},
+        "parameters": {"x": {"values": [0.25]}}}))
+    storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    done = sweeper_process("run", path, cwd=tmp_path, timeout=180,
+                           env={"SWEEPER_STORAGE": storage, "WANDB_SILENT": "true"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    backend = open_backend(storage)
+    (run,) = backend.runs(backend.find_sweep("cv").id)
+    assert run.state == "finished", Path(run.log_path).read_text()
+    # the sweep run's record holds the mean of the folds, not a fold's score
+    assert run.steps == 1 and run.summary["val_accuracy"] == pytest.approx(0.5)
+    recorded = {r.run_id: r for r in map(read_offline_run,
+                                         tmp_path.glob("wandb/offline-run-*/run-*.wandb"))}
+    assert [h["val_accuracy"] for h in recorded.pop(run.id).history] == [pytest.approx(0.5)]
+    folds = sorted(recorded.values(), key=lambda r: r.name)
+    assert [r.name for r in folds] == [f"{run.name}-{n}" for n in range(3)]
+    assert [r.history[0]["val_accuracy"] for r in folds] == [0.25, 0.5, 0.75]
+    assert all(r.group == "cv" and r.exit_code == 0 for r in folds)

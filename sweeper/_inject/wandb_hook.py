@@ -6,6 +6,11 @@ the SDK's ``Run.log`` and ``Run.finish`` when wandb is imported (and those of ``
 run of ``WANDB_MODE=disabled``, which override them to do nothing), and applies the run's sweep
 parameters to ``wandb.config`` where the SDK itself does not (``WANDB_MODE=disabled``).
 
+Only the sweep's run is mirrored. A program may make W&B runs of its own besides it, as W&B's
+k-fold example does in fold workers that clear the WANDB_* variables (so their runs get new
+ids): those runs are left as the SDK makes them, with the sweep's mode (``offline`` unless the
+user chose another) where the program names none, rather than the SDK's default, online.
+
 Standard library only: it runs inside the user's program.
 """
 
@@ -18,13 +23,30 @@ import json
 import math
 import os
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 Sink = Callable[[str, dict], None]
 
 _state: dict[str, Any] = {"sink": None, "pending": {}, "pending_step": None, "step": 0,
-                          "last": {}, "summary_sent": False, "logged": False}
+                          "last": {}, "summary_sent": False, "logged": False,
+                          "other_runs": weakref.WeakSet()}
+
+
+def _is_sweep_run(run: Any) -> bool:
+    """Whether ``run`` is the sweep's run: the one with the run id the agent gave, or the one
+    started while that id is still in WANDB_RUN_ID (a program that names its own ``id``)."""
+    sweep_run_id = os.environ.get("SWEEPER_RUN_ID")
+    return (not sweep_run_id or getattr(run, "id", None) == sweep_run_id
+            or os.environ.get("WANDB_RUN_ID") == sweep_run_id)
+
+
+def _is_other_run(run: Any) -> bool:
+    try:
+        return run in _state["other_runs"]
+    except TypeError:
+        return False
 
 
 def file_sink(path: str) -> Sink:
@@ -169,7 +191,8 @@ def _patch_class(run_class, finish_names: tuple[str, ...]) -> None:
 
         def log(self, data, step=None, commit=None, *args, **kwargs):
             result = original_log(self, data, step, commit, *args, **kwargs)
-            record_log(data, step, commit)
+            if not _is_other_run(self):
+                record_log(data, step, commit)
             return result
 
         log.__wrapped__ = original_log  # type: ignore[attr-defined]
@@ -181,7 +204,7 @@ def _patch_class(run_class, finish_names: tuple[str, ...]) -> None:
 
 def _finishing(original_finish):
     def finish(self, *args, **kwargs):
-        if not _state["summary_sent"]:
+        if not _state["summary_sent"] and not _is_other_run(self):
             record_summary(getattr(self, "summary", None))
         return original_finish(self, *args, **kwargs)
 
@@ -204,16 +227,38 @@ def _patch_noop(noop_run_module) -> None:
         _patch_class(run_class, ("finish", "_finish"))
 
 
+def _names_mode(settings: Any) -> bool:
+    if isinstance(settings, dict):
+        return settings.get("mode") is not None
+    return "mode" in (getattr(settings, "model_fields_set", None) or ())
+
+
+def _sweep_mode(kwargs: dict) -> None:
+    """A run started with WANDB_MODE cleared and no mode of its own takes the sweep's."""
+    mode = os.environ.get("SWEEPER_WANDB_MODE")
+    if (mode and "WANDB_MODE" not in os.environ and kwargs.get("mode") is None
+            and not _names_mode(kwargs.get("settings"))):
+        kwargs["mode"] = mode
+
+
 def _patch_init(wandb_module) -> None:
     """Apply the sweep parameters where the SDK ignores WANDB_SWEEP_PARAM_PATH (disabled mode),
     locked as the SDK locks them, so that the program's own ``config.update`` cannot change
-    them (W&B: "Config item 'lr' was locked by 'sweep' (ignored update)")."""
+    them (W&B: "Config item 'lr' was locked by 'sweep' (ignored update)"); tell the sweep's
+    run from the program's other runs."""
     original_init = wandb_module.init
     if getattr(original_init, "__sweeper__", False):
         return
 
     def init(*args, **kwargs):
+        _sweep_mode(kwargs)
         run = original_init(*args, **kwargs)
+        if not _is_sweep_run(run):
+            try:
+                _state["other_runs"].add(run)
+            except TypeError:
+                pass
+            return run
         params = _sweep_params()
         try:
             lock = getattr(run.config, "update_locked", None)
@@ -273,7 +318,7 @@ def _on_sigterm(signum, _frame) -> None:
     _flush_pending()
     wandb = sys.modules.get("wandb")
     run = getattr(wandb, "run", None) if wandb is not None else None
-    if run is not None and not _state["summary_sent"]:
+    if run is not None and not _state["summary_sent"] and not _is_other_run(run):
         record_summary(getattr(run, "summary", None))
     raise SystemExit(128 + signum)
 

@@ -177,6 +177,9 @@ def run_env(base: dict[str, str], *, run_id: str, run_name: str, sweep_id: str, 
     # no account needed; `wandb sync` uploads later. WANDB_DISABLED, which the SDK ignores,
     # switches the run's SDK off as HF's integration switches off for it.
     env.setdefault("WANDB_MODE", "disabled" if _wandb_env.disabled(env) else "offline")
+    # for the run's children that clear WANDB_* to start runs of their own (k-fold workers):
+    # the hook starts them in this mode, not online (see _inject/wandb_hook.py)
+    env["SWEEPER_WANDB_MODE"] = env["WANDB_MODE"]
     if project:
         env.setdefault("WANDB_PROJECT", project)
     env["WANDB_RUN_ID"] = run_id
