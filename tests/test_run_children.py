@@ -41,11 +41,14 @@ def test_a_python_child_of_a_run_is_not_killed_at_start(tmp_path):
 # The pattern of W&B's k-fold example (wandb/examples, sweeps-cross-validation): fold workers,
 # forked before the sweep's run starts, clear W&B's variables so that their runs are new runs
 # (WANDB_MODE goes with them), then each logs one fold's score; the sweep run logs the mean.
+# As in the example, the sweep run may also end before the folds train and be resumed by its id
+# to log the mean (CV_FINISH_FIRST).
 CROSS_VALIDATION = """
 import multiprocessing, os, queue
 import wandb
 
 FOLDS = 3
+FINISH_FIRST = os.environ.get("CV_FINISH_FIRST") == "1"
 
 
 def _new_run_settings():
@@ -84,18 +87,25 @@ if __name__ == "__main__":
         proc.start()
         workers.append((tasks, proc))
     run = wandb.init()
+    parent, run_id, config = run.name, run.id, dict(run.config)
+    if FINISH_FIRST:
+        run.finish()
     scores = []
     for num, (tasks, proc) in enumerate(workers):
-        tasks.put({"num": num, "parent": run.name, "config": dict(run.config)})
+        tasks.put({"num": num, "parent": parent, "config": config})
         scores.append(result_of(results, proc))
         proc.join()
+    if FINISH_FIRST:
+        run = wandb.init(id=run_id, resume=True)
     run.log({"val_accuracy": sum(scores) / len(scores)})
-    run.finish()
+    run.summary["folds"] = len(scores)
+    wandb.finish()
 """
 
 
 @pytest.mark.slow
-def test_fold_runs_of_a_cross_validation_sweep_are_their_own_offline_runs(tmp_path):
+@pytest.mark.parametrize("finish_first", ["0", "1"], ids=["one-run", "resumed"])
+def test_fold_runs_of_a_cross_validation_sweep_are_their_own_offline_runs(tmp_path, finish_first):
     (tmp_path / "cv.py").write_text(CROSS_VALIDATION)
     path = tmp_path / "cv.yaml"
     path.write_text(yaml.safe_dump({
@@ -104,17 +114,19 @@ def test_fold_runs_of_a_cross_validation_sweep_are_their_own_offline_runs(tmp_pa
         "parameters": {"x": {"values": [0.25]}}}))
     storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
     done = sweeper_process("run", path, cwd=tmp_path, timeout=180,
-                           env={"SWEEPER_STORAGE": storage, "WANDB_SILENT": "true"})
+                           env={"SWEEPER_STORAGE": storage, "WANDB_SILENT": "true",
+                                "CV_FINISH_FIRST": finish_first})
     assert done.returncode == 0, done.stdout + done.stderr
     backend = open_backend(storage)
     (run,) = backend.runs(backend.find_sweep("cv").id)
     assert run.state == "finished", Path(run.log_path).read_text()
     # the sweep run's record holds the mean of the folds, not a fold's score
     assert run.steps == 1 and run.summary["val_accuracy"] == pytest.approx(0.5)
-    recorded = {r.run_id: r for r in map(read_offline_run,
-                                         tmp_path.glob("wandb/offline-run-*/run-*.wandb"))}
-    assert [h["val_accuracy"] for h in recorded.pop(run.id).history] == [pytest.approx(0.5)]
-    folds = sorted(recorded.values(), key=lambda r: r.name)
+    assert run.summary["folds"] == 3
+    recorded = list(map(read_offline_run, tmp_path.glob("wandb/offline-run-*/run-*.wandb")))
+    sweep_history = [h for r in recorded if r.run_id == run.id for h in r.history]
+    assert [h["val_accuracy"] for h in sweep_history] == [pytest.approx(0.5)]
+    folds = sorted((r for r in recorded if r.run_id != run.id), key=lambda r: r.name)
     assert [r.name for r in folds] == [f"{run.name}-{n}" for n in range(3)]
     assert [r.history[0]["val_accuracy"] for r in folds] == [0.25, 0.5, 0.75]
     assert all(r.group == "cv" and r.exit_code == 0 for r in folds)

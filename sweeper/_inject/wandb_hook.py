@@ -9,7 +9,9 @@ parameters to ``wandb.config`` where the SDK itself does not (``WANDB_MODE=disab
 Only the sweep's run is mirrored. A program may make W&B runs of its own besides it, as W&B's
 k-fold example does in fold workers that clear the WANDB_* variables (so their runs get new
 ids): those runs are left as the SDK makes them, with the sweep's mode (``offline`` unless the
-user chose another) where the program names none, rather than the SDK's default, online.
+user chose another) where the program names none, rather than the SDK's default, online. The
+sweep's run may end and be resumed by its id (the same example logs the folds' mean so): what it
+logs and its summary after that count too.
 
 Standard library only: it runs inside the user's program.
 """
@@ -259,6 +261,7 @@ def _patch_init(wandb_module) -> None:
             except TypeError:
                 pass
             return run
+        _state["summary_sent"] = False  # the sweep's run resumed after it finished, too
         params = _sweep_params()
         try:
             lock = getattr(run.config, "update_locked", None)

@@ -41,8 +41,8 @@ class MetricsTail:
                 rows.append(event["data"])
                 self.last.update({k: v for k, v in event["data"].items()
                                   if not str(k).startswith("_")})
-            elif event.get("kind") == "summary":
-                self.summary = event["data"]
+            elif event.get("kind") == "summary":  # one more for each time the run is resumed
+                self.summary = {**(self.summary or {}), **event["data"]}
         return rows
 
     def merged_summary(self) -> dict:
