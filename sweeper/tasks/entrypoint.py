@@ -67,12 +67,12 @@ def load_data(choice: dict[str, Any], encoding: str | None):
 
 def train(config: dict[str, Any], run_dir: Path, run=None) -> dict[str, Any]:
     """Train one run of the sweep; return its final results (eval metrics, checkpoint path)."""
-    from . import MODELS, data
+    from . import TASKS, data
 
     choice, args = split_config(config)
     task = choice["task"]
-    if task not in MODELS:
-        raise BadInput(f"config.task: unknown task {task!r}; one of {', '.join(MODELS)}")
+    if task not in TASKS:
+        raise BadInput(f"config.task: unknown task {task!r}; one of {', '.join(TASKS)}")
     path = choice["model_name_or_path"] or data.default_model_path()
     train_data, eval_data = load_data(choice, args.get("encoding"))
     kwargs: dict[str, Any] = {}
@@ -90,6 +90,8 @@ def train(config: dict[str, Any], run_dir: Path, run=None) -> dict[str, Any]:
     args.setdefault("output_dir", str(run_dir / "outputs"))
     args.setdefault("best_model_dir", str(run_dir / "best_model"))
     args.setdefault("overwrite_output_dir", True)
+    from . import MODELS
+
     model = MODELS[task](choice["model_type"], path, args=args, **kwargs)
     model.train_model(train_data, eval_df=eval_data)
     results = {f"eval/{k}": v for k, v in model.results.items() if k != "train_loss"}
