@@ -142,23 +142,35 @@ def _answer(wandb_module: Any, session_of: Callable[[], Session]) -> dict[str, A
     return saved
 
 
+_started_sessions: list[Session] = []
+
+
+def _started_session() -> Session:
+    """The session of a process an exec'd script started: its storage, opened on first use
+    (not on import)."""
+    if not _started_sessions:
+        from .backends import open_backend
+
+        backend = open_backend(os.environ["SWEEPER_STORAGE"], kind="local", create=False)
+        _started_sessions.append(Session(backend, os.environ.get(EXEC_ENV) or "script"))
+    return _started_sessions[0]
+
+
 def answer_in_started_process(wandb_module: Any) -> None:
     """In a process that an exec'd script started, right after it imports wandb: its sweeps and
     agents are the script's local ones (a ``wandb.agent`` in a spawned worker runs that sweep)."""
-    sessions: list[Session] = []
-
-    def session() -> Session:  # the storage is opened on the first call, not on import
-        if not sessions:
-            from .backends import open_backend
-
-            backend = open_backend(os.environ["SWEEPER_STORAGE"], kind="local", create=False)
-            sessions.append(Session(backend, os.environ.get(EXEC_ENV) or "script"))
-        return sessions[0]
-
-    _answer(wandb_module, session)
+    _answer(wandb_module, _started_session)
     agent_module = sys.modules.get("wandb.wandb_agent")
     if agent_module is not None:  # the `wandb agent SWEEP_ID` command calls this one
         agent_module.agent = wandb_module.agent
+
+
+def answer_sweep_command(cli_module: Any) -> None:
+    """In the same process, once it imports the wandb CLI: ``wandb sweep FILE`` (and its
+    ``--stop``, ``--cancel``, ...) acts on the script's local storage."""
+    from . import wandb_sweep_command
+
+    wandb_sweep_command.answer(cli_module, _started_session)
 
 
 def _started_processes_env(session: Session) -> dict[str, str]:
@@ -172,7 +184,17 @@ def _started_processes_env(session: Session) -> dict[str, str]:
         url = "sqlite:///" + os.path.abspath(url[len("sqlite:///"):])  # the script may chdir
     python_path = os.environ.get("PYTHONPATH")
     return {"SWEEPER_STORAGE": url, EXEC_ENV: session.script,
-            "PYTHONPATH": os.pathsep.join(p for p in [str(INJECT_DIR), python_path] if p)}
+            "PYTHONPATH": os.pathsep.join(p for p in [str(INJECT_DIR), python_path] if p),
+            "PATH": _this_environment_first(os.environ.get("PATH", ""))}
+
+
+def _this_environment_first(path: str) -> str:
+    """PATH with this Python's scripts folder first (as an activated virtual environment has
+    it), so that a script's ``wandb``/``python`` commands are this environment's, where the
+    answers to them are installed, even when sweeper was started by its full path."""
+    here = os.path.dirname(sys.executable)
+    rest = [p for p in path.split(os.pathsep) if p and os.path.abspath(p) != here]
+    return os.pathsep.join([here, *rest]) if here else path
 
 
 @contextlib.contextmanager
@@ -197,13 +219,20 @@ def redirected(session: Session) -> Iterator[Session]:
 
 def run_script(backend: Backend, path: str, args: list[str],
                session: Session | None = None) -> Session:
-    """Run the Python file ``path`` as ``python path args...`` would, its W&B sweeps on
-    ``backend`` (recorded in ``session``, which the caller may hold to see them after a
-    failure). The script's own exceptions and ``sys.exit`` go up as they are."""
+    """Run the file ``path`` as ``python path args...`` would (a shell script or another
+    program: as its shebang or ``bash`` runs it), its W&B sweeps on ``backend`` (recorded in
+    ``session``, which the caller may hold to see them after a failure). The script's own
+    exceptions and ``sys.exit`` (a program's exit code) go up as they are."""
     session = session or Session(backend, path)
     script = Path(path)
     if not script.is_file():
         raise BadInput(f"{path}: no such file")
+    if not is_python(script):
+        with redirected(session):
+            code = _run_program(script, args)
+        if code:
+            raise SystemExit(code)
+        return session
     saved_argv, saved_path = list(sys.argv), list(sys.path)
     sys.argv = [str(script), *args]
     sys.path.insert(0, str(script.resolve().parent))  # as python puts the script's folder first
@@ -213,3 +242,41 @@ def run_script(backend: Backend, path: str, args: list[str],
         return session
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
+
+
+def is_python(script: Path) -> bool:
+    """A Python file: named ``.py``, or a file whose shebang names python."""
+    if script.suffix in (".py", ".pyw"):
+        return True
+    try:
+        with script.open("rb") as file:
+            first = file.readline(200)
+    except OSError:
+        return False
+    return first.startswith(b"#!") and b"python" in first
+
+
+def _run_program(script: Path, args: list[str]) -> int:
+    """A shell script (or another program) as a process of its own, in this environment (whose
+    ``wandb sweep`` and ``wandb agent`` commands answer from the local storage); its exit code.
+    Ctrl-C reaches it as it reaches this process (the same process group)."""
+    import subprocess
+
+    if os.access(script, os.X_OK):
+        argv = [str(script.resolve()), *args]
+    elif script.suffix in (".sh", ".bash") or _shebang(script):
+        argv = ["bash", str(script), *args]
+    else:
+        raise BadInput(f"{script}: not a Python file, a shell script (.sh) or an executable "
+                       "file; sweeper exec runs those")
+    process = subprocess.Popen(argv)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.wait()
+        raise
+
+
+def _shebang(script: Path) -> bool:
+    with script.open("rb") as file:
+        return file.read(2) == b"#!"

@@ -372,3 +372,52 @@ def test_agents_a_script_starts_as_processes_run_its_local_sweep(tmp_path, monke
         gpus = [int(run.summary["gpu"]) for run in runs]
         assert {g: gpus.count(g) for g in set(gpus)} == runs_per_gpu, gpus
     assert sorted(r.params["lr"] for r in backend.runs(sweep.id)) == [0.1, 0.2, 0.3]  # grid
+
+
+# A shell script as W&B's docs have users write it: `wandb sweep` prints the id on stderr (the
+# line "Run sweep agent with: wandb agent PROJECT/ID"), the script reads it and starts an agent
+# per GPU with `wandb agent`, then stops the sweep with `wandb sweep --stop`.
+SHELL_SWEEP = '''
+set -e
+wandb sweep --project shells --name from-shell sweep.yaml 2> created.txt
+SWEEP_ID=$(grep -o "wandb agent .*" created.txt | awk '{print $3}')
+echo "sweep id: $SWEEP_ID"
+for gpu in 0 1; do
+  CUDA_VISIBLE_DEVICES=$gpu wandb agent --count 1 "$SWEEP_ID" &
+done
+wait
+wandb sweep --stop "$SWEEP_ID"
+if wandb sweep bad.yaml 2> refused.txt; then exit 3; fi
+echo "refused: $(cat refused.txt)"
+'''
+
+SWEEP_FILE = '''
+program: train.py
+method: grid
+metric: {name: loss, goal: minimize}
+parameters:
+  lr: {values: [0.1, 0.2, 0.3]}
+'''
+
+
+def test_a_shell_script_of_wandb_sweep_and_wandb_agent_commands_runs_locally(tmp_path,
+                                                                            monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    _script(tmp_path, PROGRAM, "train.py")
+    _script(tmp_path, SWEEP_FILE, "sweep.yaml")
+    _script(tmp_path, "method: grid\nparameters:\n  lr: {valuez: [0.1]}\n", "bad.yaml")
+    done = _run(tmp_path, str(_script(tmp_path, SHELL_SWEEP, "sweep.sh")))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "No API key" not in done.stderr
+    backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
+    (sweep,) = backend.sweeps()
+    assert f"sweep id: shells/{sweep.id}\n" in done.stdout
+    assert sweep.name == "from-shell" and sweep.state == "stopped"
+    runs = backend.runs(sweep.id)
+    assert sorted(r.params["lr"] for r in runs) == [0.1, 0.2]  # the grid's first two, once each
+    assert all(r.state == "finished" for r in runs), [(r.name, r.state) for r in runs]
+    assert sorted(int(r.summary["gpu"]) for r in runs) == [0, 1]
+    assert f"sweep {sweep.id} (from-shell): stopped" in done.stdout  # the closing table
+    assert ("refused: sweeper: wandb sweep: bad.yaml: parameters.lr.valuez: unknown key"
+            in done.stdout)

@@ -48,22 +48,32 @@ if os.environ.get("SWEEPER_METRICS_FILE"):
 
 class _AnswerExecsAgents:
     """A process that `sweeper exec`'s script started: once it imports wandb, its wandb.sweep
-    and wandb.agent are the script's local ones (sweeper.wandb_script)."""
+    and wandb.agent are the script's local ones, and so is the `wandb sweep` command once the
+    wandb CLI is imported (sweeper.wandb_script)."""
+
+    _ANSWERS = {"wandb": "answer_in_started_process", "wandb.cli.cli": "answer_sweep_command"}
+
+    def __init__(self):
+        self._waiting = set(self._ANSWERS)
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "wandb":
+        if fullname not in self._waiting:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec("wandb")
+        self._waiting.discard(fullname)
+        if not self._waiting:
+            sys.meta_path.remove(self)
+        # the path finder itself, not importlib.util.find_spec: that one would ask this finder
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
             return None
         original_exec = spec.loader.exec_module
+        answer = self._ANSWERS[fullname]
 
         def exec_module(module):
             original_exec(module)
-            from sweeper.wandb_script import answer_in_started_process
+            from sweeper import wandb_script
 
-            answer_in_started_process(module)
+            getattr(wandb_script, answer)(module)
 
         spec.loader.exec_module = exec_module
         return spec

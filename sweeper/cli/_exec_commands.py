@@ -21,12 +21,15 @@ def exec_script(storage: str | None, script: str, args: tuple[str, ...]) -> int:
     """Run SCRIPT (with ARGS) as `python SCRIPT ARGS` would, its `wandb.sweep` and
     `wandb.agent(sweep_id, function=..., count=...)` answered by the local backend: no W&B
     server or account. Each `wandb.sweep` call makes a new local sweep; the runs log to W&B
-    offline unless WANDB_MODE says otherwise. Exit code: the script's."""
+    offline unless WANDB_MODE says otherwise. A shell script (`run.sh`) runs as bash runs it,
+    its `wandb sweep FILE` and `wandb agent ID` commands answered the same way. Exit code:
+    the script's."""
     from ..progress import FAILED_STATES, ranked_table, state_text
     from ..wandb_script import Session, run_script
 
     backend = open_backend(storage, kind="local", create=True)
     session = Session(backend, script)
+    earlier = {sweep.id for sweep in backend.sweeps()}
     code = 0
     try:
         run_script(backend, script, list(args), session=session)
@@ -39,11 +42,11 @@ def exec_script(storage: str | None, script: str, args: tuple[str, ...]) -> int:
     except KeyboardInterrupt:  # Ctrl-C: the run it stopped is recorded killed; say what ran
         click.echo("sweeper: interrupted", err=True)
         code = 130
-        _let_runs_end(backend, session.sweeps)
+        _let_runs_end(backend, _made(backend, session, earlier))
     except Exception:  # noqa: BLE001 - the script's own failure: its traceback, as python shows it
         traceback.print_exc()
         code = 1
-    for sweep_id in session.sweeps:
+    for sweep_id in _made(backend, session, earlier):
         sweep, runs = backend.sweep(sweep_id), backend.runs(sweep_id)
         click.echo(f"\nsweep {sweep.id} ({sweep.name}): {state_text(sweep, runs)}")
         for line in ranked_table(sweep, runs):
@@ -53,6 +56,14 @@ def exec_script(storage: str | None, script: str, args: tuple[str, ...]) -> int:
             code = code or 1  # every run failed: the job failed
     sys.stdout.flush()
     return code
+
+
+def _made(backend, session, earlier: set[str]) -> list[str]:
+    """The sweeps the script made: in this process, then in the processes it started (a shell
+    script's `wandb sweep FILE`, a worker's `wandb.sweep`), in the order they were made."""
+    others = [sweep.id for sweep in sorted(backend.sweeps(), key=lambda s: s.created_at)
+              if sweep.id not in earlier and sweep.id not in session.sweeps]
+    return [*session.sweeps, *others]
 
 
 def _let_runs_end(backend, sweep_ids: list[str], deadline_s: float = 15.0) -> None:
