@@ -175,26 +175,17 @@ def answer_sweep_command(cli_module: Any) -> None:
 
 def _started_processes_env(session: Session) -> dict[str, str]:
     """What the processes the script starts need to answer wandb.agent from the same storage."""
-    from .agent._command import INJECT_DIR
+    from .agent._command import INJECT_DIR, python_path
 
     url = getattr(session.backend, "url", None)
     if not url:
         return {}
     if url.startswith("sqlite:///") and not os.path.isabs(url[len("sqlite:///"):]):
         url = "sqlite:///" + os.path.abspath(url[len("sqlite:///"):])  # the script may chdir
-    python_path = os.environ.get("PYTHONPATH")
+    modules = os.environ.get("PYTHONPATH")
     return {"SWEEPER_STORAGE": url, EXEC_ENV: session.script,
-            "PYTHONPATH": os.pathsep.join(p for p in [str(INJECT_DIR), python_path] if p),
-            "PATH": _this_environment_first(os.environ.get("PATH", ""))}
-
-
-def _this_environment_first(path: str) -> str:
-    """PATH with this Python's scripts folder first (as an activated virtual environment has
-    it), so that a script's ``wandb``/``python`` commands are this environment's, where the
-    answers to them are installed, even when sweeper was started by its full path."""
-    here = os.path.dirname(sys.executable)
-    rest = [p for p in path.split(os.pathsep) if p and os.path.abspath(p) != here]
-    return os.pathsep.join([here, *rest]) if here else path
+            "PYTHONPATH": os.pathsep.join(p for p in [str(INJECT_DIR), modules] if p),
+            "PATH": python_path(dict(os.environ))}
 
 
 @contextlib.contextmanager

@@ -1,5 +1,5 @@
 """A run's own Python children start and finish: only the run's process itself ends with the
-agent (a subprocess is tested here; spawn and torchrun workers start the same way). A child that
+agent; what rank 0 of a spawn or torchrun training logs is the run's. A child that
 makes W&B runs of its own, as W&B's cross-validation sweep example does, makes them in the mode
 of the sweep's run, and they are not taken for the sweep's run."""
 
@@ -130,3 +130,70 @@ def test_fold_runs_of_a_cross_validation_sweep_are_their_own_offline_runs(tmp_pa
     assert [r.name for r in folds] == [f"{run.name}-{n}" for n in range(3)]
     assert [r.history[0]["val_accuracy"] for r in folds] == [0.25, 0.5, 0.75]
     assert all(r.group == "cv" and r.exit_code == 0 for r in folds)
+
+
+# The two ways a PyTorch program trains on several GPUs: torch.multiprocessing.spawn from the
+# program, or the sweep's command starting it under torchrun. Rank 0 alone talks to W&B, in a
+# process the run's own process started; what it logs is the sweep run's.
+SPAWNED_RANKS = """
+import argparse
+import torch.multiprocessing as mp
+import wandb
+
+
+def worker(rank, lr):
+    if rank == 0:
+        wandb.init()
+        for step in range(3):
+            wandb.log({"loss": lr * (3 - step), "rank": rank})
+        wandb.finish()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lr", type=float)
+    mp.spawn(worker, args=(parser.parse_args().lr,), nprocs=2, join=True)
+"""
+
+TORCHRUN_RANKS = """
+import argparse
+import torch.distributed as dist
+import wandb
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--lr", type=float)
+lr = parser.parse_args().lr
+dist.init_process_group("gloo")
+if dist.get_rank() == 0:
+    wandb.init()
+for step in range(3):
+    dist.barrier()
+    if dist.get_rank() == 0:
+        wandb.log({"loss": lr * (3 - step), "world": dist.get_world_size()})
+if dist.get_rank() == 0:
+    wandb.finish()
+dist.destroy_process_group()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launch", ["spawn", "torchrun"])
+def test_what_rank_zero_of_a_multi_process_training_logs_is_the_sweep_runs(tmp_path, launch):
+    (tmp_path / "train.py").write_text(SPAWNED_RANKS if launch == "spawn" else TORCHRUN_RANKS)
+    config = {"name": launch, "program": "train.py", "method": "grid",
+              "metric": {"name": "loss", "goal": "minimize"},
+              "parameters": {"lr": {"values": [0.5]}}}
+    if launch == "torchrun":
+        config["command"] = ["torchrun", "--standalone", "--nproc_per_node=2", "${program}",
+                             "${args}"]
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(config))
+    storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    done = sweeper_process("run", path, cwd=tmp_path, timeout=240,
+                           env={"SWEEPER_STORAGE": storage, "WANDB_SILENT": "true"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    backend = open_backend(storage)
+    (run,) = backend.runs(backend.find_sweep(launch).id, history=True)
+    assert run.state == "finished", Path(run.log_path).read_text()
+    assert [row["loss"] for row in run.history] == [1.5, 1.0, 0.5]
+    assert run.summary["loss"] == 0.5
