@@ -165,12 +165,13 @@ def answer_in_started_process(wandb_module: Any) -> None:
         agent_module.agent = wandb_module.agent
 
 
-def answer_sweep_command(cli_module: Any) -> None:
+def answer_commands(cli_module: Any) -> None:
     """In the same process, once it imports the wandb CLI: ``wandb sweep FILE`` (and its
-    ``--stop``, ``--cancel``, ...) acts on the script's local storage."""
-    from . import wandb_sweep_command
+    ``--stop``, ``--cancel``, ...) acts on the script's local storage, and ``wandb login``
+    needs no key while the runs log offline (``wandb_commands``)."""
+    from . import wandb_commands
 
-    wandb_sweep_command.answer(cli_module, _started_session)
+    wandb_commands.answer(cli_module, _started_session)
 
 
 def _started_processes_env(session: Session) -> dict[str, str]:

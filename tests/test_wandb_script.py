@@ -373,13 +373,17 @@ def test_agents_a_script_starts_as_processes_run_its_local_sweep(tmp_path, monke
     assert sorted(r.params["lr"] for r in backend.runs(sweep.id)) == [0.1, 0.2, 0.3]  # grid
 
 
-# A shell script as W&B's docs have users write it: `wandb sweep` prints the id on stderr (the
-# line "Run sweep agent with: wandb agent PROJECT/ID"), the script reads it and starts an agent
-# per GPU with `wandb agent`, then stops the sweep with `wandb sweep --stop`.
-SHELL_SWEEP = '''
+# A shell script as W&B's docs have users write it: `wandb login` (offline: no key needed, and
+# the one given is not shown), `wandb sweep` prints the id on stderr (the line "Run sweep agent
+# with: wandb agent PROJECT/ID"), the script reads it and starts an agent per GPU with `wandb
+# agent`, then stops the sweep with `wandb sweep --stop`.
+FAKE_KEY = "0123456789abcdef0123456789abcdef01234567"
+SHELL_SWEEP = f'''
 set -e
+wandb login
+wandb login {FAKE_KEY}
 wandb sweep --project shells --name from-shell sweep.yaml 2> created.txt
-SWEEP_ID=$(grep -o "wandb agent .*" created.txt | awk '{print $3}')
+SWEEP_ID=$(grep -o "wandb agent .*" created.txt | awk '{{print $3}}')
 echo "sweep id: $SWEEP_ID"
 for gpu in 0 1; do
   CUDA_VISIBLE_DEVICES=$gpu wandb agent --count 1 "$SWEEP_ID" &
@@ -408,7 +412,8 @@ def test_a_shell_script_of_wandb_sweep_and_wandb_agent_commands_runs_locally(tmp
     _script(tmp_path, "method: grid\nparameters:\n  lr: {valuez: [0.1]}\n", "bad.yaml")
     done = _run(tmp_path, str(_script(tmp_path, SHELL_SWEEP, "sweep.sh")))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    assert "No API key" not in done.stderr
+    assert "No API key" not in done.stderr and FAKE_KEY not in done.stdout + done.stderr
+    assert done.stderr.count("no login needed, none made") == 2
     backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
     (sweep,) = backend.sweeps()
     assert f"sweep id: shells/{sweep.id}\n" in done.stdout

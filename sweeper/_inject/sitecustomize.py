@@ -48,10 +48,10 @@ if os.environ.get("SWEEPER_METRICS_FILE"):
 
 class _AnswerExecsAgents:
     """A process that `sweeper exec`'s script started: once it imports wandb, its wandb.sweep
-    and wandb.agent are the script's local ones, and so is the `wandb sweep` command once the
-    wandb CLI is imported (sweeper.wandb_script)."""
+    and wandb.agent are the script's local ones, and so are the `wandb sweep` and `wandb login`
+    commands once the wandb CLI is imported (sweeper.wandb_script)."""
 
-    _ANSWERS = {"wandb": "answer_in_started_process", "wandb.cli.cli": "answer_sweep_command"}
+    _ANSWERS = {"wandb": "answer_in_started_process", "wandb.cli.cli": "answer_commands"}
 
     def __init__(self):
         self._waiting = set(self._ANSWERS)

@@ -1,15 +1,20 @@
-"""The ``wandb sweep`` command, answered by the local backend, in a process that a ``sweeper
-exec`` script started (a shell script's ``wandb sweep sweep.yaml``, or a Python script's
-``subprocess.run(["wandb", "sweep", ...])``).
+"""The wandb CLI's ``wandb sweep`` and ``wandb login`` commands, answered for the local backend,
+in a process that a ``sweeper exec`` script started (a shell script's ``wandb sweep sweep.yaml``,
+or a Python script's ``subprocess.run(["wandb", "sweep", ...])``).
 
-It does what W&B's command does, with the script's local storage as the server: ``wandb sweep
-FILE`` validates the file and creates a local sweep, and prints W&B's own lines, the last one
-``Run sweep agent with: wandb agent [ENTITY/][PROJECT/]ID``, which scripts read the id from;
-``wandb sweep --stop|--cancel|--pause|--resume ID`` changes the local sweep's state. ``--name``,
-``--program``, ``--project``, ``--entity`` and ``-R`` act as on W&B; ``--controller`` and
-``--update`` are refused in one line (the local backend is the controller; a local sweep's
+``wandb sweep`` does what W&B's command does, with the script's local storage as the server:
+``wandb sweep FILE`` validates the file and creates a local sweep, and prints W&B's own lines,
+the last one ``Run sweep agent with: wandb agent [ENTITY/][PROJECT/]ID``, which scripts read the
+id from; ``wandb sweep --stop|--cancel|--pause|--resume ID`` changes the local sweep's state.
+``--name``, ``--program``, ``--project``, ``--entity`` and ``-R`` act as on W&B; ``--controller``
+and ``--update`` are refused in one line (the local backend is the controller; a local sweep's
 config is not changed in place). A bad file is one line naming the key, exit code 1, as W&B's
 command fails.
+
+``wandb login`` (with a key or without), while the runs log offline (``sweeper exec``'s
+default): succeeds at once without asking for a key or reaching a server, as ``wandb.login()``
+does offline; the key is neither checked, stored nor shown. With ``WANDB_MODE=online`` it is
+W&B's own command.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ STATES = ("stop", "cancel", "pause", "resume")
 _DOING = {"stop": "Stopping", "cancel": "Cancelling", "pause": "Pausing", "resume": "Resuming"}
 
 
-def answer(cli_module: Any, session_of: Callable[[], Any]) -> None:
-    """Point the ``sweep`` command of ``wandb.cli.cli`` at the session ``session_of`` gives."""
-    import click
+OFFLINE_MODES = ("offline", "dryrun", "disabled")
 
-    command = cli_module.sweep
+
+def answer(cli_module: Any, session_of: Callable[[], Any]) -> None:
+    """Point the ``sweep`` and ``login`` commands of ``wandb.cli.cli`` at the session that
+    ``session_of`` gives."""
+    import click
 
     def sweep(**options: Any) -> None:
         try:
@@ -38,7 +45,20 @@ def answer(cli_module: Any, session_of: Callable[[], Any]) -> None:
             click.echo(f"sweeper: wandb sweep: {err}", err=True)
             sys.exit(1)
 
-    command.callback = sweep
+    cli_module.sweep.callback = sweep
+    online_login = cli_module.login.callback
+
+    def login(**options: Any) -> Any:
+        import wandb
+
+        mode = os.environ.get("WANDB_MODE", "").strip().lower()
+        if mode not in OFFLINE_MODES:
+            return online_login(**options)
+        wandb.termlog(f"sweeper exec: the runs log offline (WANDB_MODE={mode}); no login "
+                      "needed, none made (`wandb sync` uploads them later)")
+        return None
+
+    cli_module.login.callback = login
 
 
 def _sweep(session: Any, config_yaml_or_sweep_id: str, project: str | None = None,
