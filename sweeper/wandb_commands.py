@@ -28,9 +28,7 @@ from .errors import BadInput, SweeperError
 
 STATES = ("stop", "cancel", "pause", "resume")
 _DOING = {"stop": "Stopping", "cancel": "Cancelling", "pause": "Pausing", "resume": "Resuming"}
-
-
-OFFLINE_MODES = ("offline", "dryrun", "disabled")
+OFFLINE_MODES = ("offline", "dryrun", "disabled")  # WANDB_MODE values with no server to log in to
 
 
 def answer(cli_module: Any, session_of: Callable[[], Any]) -> None:
