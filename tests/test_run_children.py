@@ -9,12 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 import sweeper
-from sweeper.backends import open_backend
 
-from .conftest import sweeper_process
+from .conftest import run_sweep, sweep_yaml, write
 from .wandb_records import read_offline_run
 
 INJECT = Path(sweeper.__file__).parent / "_inject"
@@ -105,25 +103,19 @@ if __name__ == "__main__":
 
 @pytest.mark.slow
 @pytest.mark.parametrize("finish_first", ["0", "1"], ids=["one-run", "resumed"])
-def test_fold_runs_of_a_cross_validation_sweep_are_their_own_offline_runs(tmp_path, finish_first):
-    (tmp_path / "cv.py").write_text(CROSS_VALIDATION)
-    path = tmp_path / "cv.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "cv", "program": "cv.py", "method": "grid",
-        "metric": {"name": "val_accuracy", "goal": "maximize"},
-        "parameters": {"x": {"values": [0.25]}}}))
-    storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    done = sweeper_process("run", path, cwd=tmp_path, timeout=180,
-                           env={"SWEEPER_STORAGE": storage, "WANDB_SILENT": "true",
-                                "CV_FINISH_FIRST": finish_first})
-    assert done.returncode == 0, done.stdout + done.stderr
-    backend = open_backend(storage)
-    (run,) = backend.runs(backend.find_sweep("cv").id)
+def test_fold_runs_of_a_cross_validation_sweep_are_their_own_offline_runs(work, finish_first):
+    write(work, "cv.py", CROSS_VALIDATION)
+    path = sweep_yaml(work, {"name": "cv", "program": "cv.py", "method": "grid",
+                             "metric": {"name": "val_accuracy", "goal": "maximize"},
+                             "parameters": {"x": {"values": [0.25]}}})
+    done = run_sweep(work, path, env={"CV_FINISH_FIRST": finish_first}, timeout=180)
+    assert done.code == 0, done.out + done.err
+    (run,) = done.runs
     assert run.state == "finished", Path(run.log_path).read_text()
     # the sweep run's record holds the mean of the folds, not a fold's score
     assert run.steps == 1 and run.summary["val_accuracy"] == pytest.approx(0.5)
     assert run.summary["folds"] == 3
-    recorded = list(map(read_offline_run, tmp_path.glob("wandb/offline-run-*/run-*.wandb")))
+    recorded = list(map(read_offline_run, work.glob("wandb/offline-run-*/run-*.wandb")))
     sweep_history = [h for r in recorded if r.run_id == run.id for h in r.history]
     assert [h["val_accuracy"] for h in sweep_history] == [pytest.approx(0.5)]
     folds = sorted((r for r in recorded if r.run_id != run.id), key=lambda r: r.name)
@@ -178,22 +170,16 @@ dist.destroy_process_group()
 
 @pytest.mark.slow
 @pytest.mark.parametrize("launch", ["spawn", "torchrun"])
-def test_what_rank_zero_of_a_multi_process_training_logs_is_the_sweep_runs(tmp_path, launch):
-    (tmp_path / "train.py").write_text(SPAWNED_RANKS if launch == "spawn" else TORCHRUN_RANKS)
-    config = {"name": launch, "program": "train.py", "method": "grid",
-              "metric": {"name": "loss", "goal": "minimize"},
-              "parameters": {"lr": {"values": [0.5]}}}
-    if launch == "torchrun":
-        config["command"] = ["torchrun", "--standalone", "--nproc_per_node=2", "${program}",
-                             "${args}"]
-    path = tmp_path / "sweep.yaml"
-    path.write_text(yaml.safe_dump(config))
-    storage = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    done = sweeper_process("run", path, cwd=tmp_path, timeout=240,
-                           env={"SWEEPER_STORAGE": storage, "WANDB_SILENT": "true"})
-    assert done.returncode == 0, done.stdout + done.stderr
-    backend = open_backend(storage)
-    (run,) = backend.runs(backend.find_sweep(launch).id, history=True)
+def test_what_rank_zero_of_a_multi_process_training_logs_is_the_sweep_runs(work, launch):
+    write(work, "train.py", SPAWNED_RANKS if launch == "spawn" else TORCHRUN_RANKS)
+    torchrun = {"command": ["torchrun", "--standalone", "--nproc_per_node=2", "${program}",
+                            "${args}"]} if launch == "torchrun" else {}
+    path = sweep_yaml(work, {"name": launch, "program": "train.py", "method": "grid", **torchrun,
+                             "metric": {"name": "loss", "goal": "minimize"},
+                             "parameters": {"lr": {"values": [0.5]}}})
+    done = run_sweep(work, path)
+    assert done.code == 0, done.out + done.err
+    (run,) = done.runs
     assert run.state == "finished", Path(run.log_path).read_text()
     assert [row["loss"] for row in run.history] == [1.5, 1.0, 0.5]
     assert run.summary["loss"] == 0.5
