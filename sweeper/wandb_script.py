@@ -219,7 +219,7 @@ def run_script(backend: Backend, path: str, args: list[str],
     script = Path(path)
     if not script.is_file():
         raise BadInput(f"{path}: no such file")
-    if not is_python(script):
+    if script.suffix != ".ipynb" and not is_python(script):
         with redirected(session):
             code = _run_program(script, args)
         if code:
@@ -230,7 +230,12 @@ def run_script(backend: Backend, path: str, args: list[str],
     sys.path.insert(0, str(script.resolve().parent))  # as python puts the script's folder first
     try:
         with redirected(session):
-            runpy.run_path(str(script), run_name="__main__")
+            if script.suffix == ".ipynb":  # its code cells, in order, in an IPython shell
+                from .notebook_script import run_notebook
+
+                run_notebook(script)
+            else:
+                runpy.run_path(str(script), run_name="__main__")
         return session
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path

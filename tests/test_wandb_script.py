@@ -425,3 +425,67 @@ def test_a_shell_script_of_wandb_sweep_and_wandb_agent_commands_runs_locally(tmp
     assert f"sweep {sweep.id} (from-shell): stopped" in done.stdout  # the closing table
     assert ("refused: sweeper: wandb sweep: bad.yaml: parameters.lr.valuez: unknown key"
             in done.stdout)
+
+
+# W&B's sweep tutorials are notebooks: pip installs, wandb.login(), a dict config, wandb.sweep,
+# a train function, wandb.agent; and IPython's own syntax around them: %env, %%writefile,
+# `!wandb ...` with {python} expanded, `lines = !cmd`.
+NOTEBOOK_CELLS = [
+    "!pip install wandb -qU",
+    "import wandb\nwandb.login()",
+    "%env EPOCHS=2",
+    "%%writefile train.py\n" + PROGRAM.lstrip(),
+    "sweep_config = {'method': 'grid', 'name': 'notebook',\n"
+    "                'metric': {'name': 'loss', 'goal': 'minimize'},\n"
+    "                'parameters': {'lr': {'values': [0.1, 0.2]}}}\n"
+    "sweep_id = wandb.sweep(sweep_config, project='notebook-demo')",
+    "import os\n\ndef train(config=None):\n    with wandb.init(config=config):\n"
+    "        for epoch in range(int(os.environ['EPOCHS'])):\n"
+    "            wandb.log({'loss': wandb.config.lr * (epoch + 1), 'epoch': epoch})",
+    "wandb.agent(sweep_id, train, count=2)",
+    "%%writefile sweep.yaml\nname: from-cell\nprogram: train.py\nmethod: grid\n"
+    "metric: {name: loss, goal: minimize}\nparameters:\n  lr: {values: [0.3]}\n",
+    "created = !wandb sweep sweep.yaml 2>&1\nprogram_sweep = created[-1].split()[-1]",
+    "!wandb agent {program_sweep}",
+    "import sys\nsys.exit(int(sys.argv[1]))",
+    "raise ValueError('the cell after a failing one never runs')",
+]
+
+
+def _notebook(folder: Path, cells: list[str], name: str) -> Path:
+    import json
+
+    path = folder / name
+    path.write_text(json.dumps({
+        "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Sweeps"]}] + [
+            {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+             "source": cell.splitlines(keepends=True)} for cell in cells],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_a_wandb_tutorial_notebook_runs_its_cells_unchanged_with_no_account(tmp_path,
+                                                                            monkeypatch):
+    for key in [k for k in os.environ if k.startswith(("WANDB_", "SWEEPER_"))]:
+        monkeypatch.delenv(key)
+    notebook = _notebook(tmp_path, NOTEBOOK_CELLS, "Sweeps_with_W&B.ipynb")
+    done = _run(tmp_path, str(notebook), "0")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "left out `pip install wandb -qU`" in done.stderr and "No API key" not in done.stderr
+    backend = open_backend(str(tmp_path / "sweeper.db"), kind="local", create=False)
+    functions, programs = sorted(backend.sweeps(), key=lambda s: s.created_at)
+    assert (functions.name, programs.name) == ("notebook", "from-cell")
+    runs = backend.runs(functions.id, history=True)
+    assert sorted(r.params["lr"] for r in runs) == [0.1, 0.2]
+    assert all(r.state == "finished" and len(r.history) == 2 for r in runs)
+    (run,) = backend.runs(programs.id)  # `!wandb agent {program_sweep}` ran the program
+    assert run.state == "finished" and run.summary["loss"] == 0.3
+    assert "sweep " + programs.id in done.stdout  # both in the closing tables
+    assert "the cell after" not in done.stdout + done.stderr
+
+    ended = _run(tmp_path, str(_notebook(tmp_path, NOTEBOOK_CELLS[-2:], "ends.ipynb")), "3")
+    assert ended.returncode == 3 and "Traceback" not in ended.stdout + ended.stderr  # sys.exit
+    fails = _run(tmp_path, str(_notebook(tmp_path, ["x = 1", "x / 0", "print('never')"],
+                                         "fails.ipynb")))
+    assert fails.returncode == 1 and "never" not in fails.stdout
+    assert "code cell 2 failed: ZeroDivisionError" in fails.stderr

@@ -21,9 +21,9 @@ def exec_script(storage: str | None, script: str, args: tuple[str, ...]) -> int:
     """Run SCRIPT (with ARGS) as `python SCRIPT ARGS` would, its `wandb.sweep` and
     `wandb.agent(sweep_id, function=..., count=...)` answered by the local backend: no W&B
     server or account. Each `wandb.sweep` call makes a new local sweep; the runs log to W&B
-    offline unless WANDB_MODE says otherwise. A shell script (`run.sh`) runs as bash runs it,
-    its `wandb sweep FILE` and `wandb agent ID` commands answered the same way. Exit code:
-    the script's."""
+    offline unless WANDB_MODE says otherwise. A notebook (`.ipynb`) runs its code cells in
+    order in an IPython shell. A shell script (`run.sh`) runs as bash runs it, its `wandb sweep
+    FILE` and `wandb agent ID` commands answered the same way. Exit code: the script's."""
     from ..progress import FAILED_STATES, ranked_table, state_text
     from ..wandb_script import Session, run_script
 
