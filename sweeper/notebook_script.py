@@ -73,8 +73,8 @@ def _shell() -> Any:
             return super().system(cmd)
 
         def showtraceback(self, *args: Any, **kwargs: Any) -> None:
-            if isinstance(sys.exc_info()[1], SystemExit):
-                return  # sys.exit(N) ends the notebook with N (run_notebook), as it ends a script
+            if isinstance(sys.exc_info()[1], (SystemExit, KeyboardInterrupt)):
+                return  # run_notebook ends the notebook with them, as they end a script
             super().showtraceback(*args, **kwargs)
 
     shell = NotebookShell.instance(colors="linux" if sys.stdout.isatty() else "nocolor")
