@@ -61,10 +61,7 @@ def run_notebook(path: Path) -> None:
 
 def _shell() -> Any:
     """An IPython shell whose package installs are left out (and said so)."""
-    try:
-        from IPython.core.interactiveshell import InteractiveShell
-    except ImportError:  # pragma: no cover - ipython is one of sweeper's dependencies
-        raise BadInput("running a notebook needs IPython: pip install ipython") from None
+    from IPython.core.interactiveshell import InteractiveShell
 
     class NotebookShell(InteractiveShell):
         def system(self, cmd: str) -> Any:

@@ -8,8 +8,8 @@ the last one ``Run sweep agent with: wandb agent [ENTITY/][PROJECT/]ID``, which 
 id from; ``wandb sweep --stop|--cancel|--pause|--resume ID`` changes the local sweep's state.
 ``--name``, ``--program``, ``--project``, ``--entity`` and ``-R`` act as on W&B; ``--controller``
 and ``--update`` are refused in one line (the local backend is the controller; a local sweep's
-config is not changed in place). A bad file is one line naming the key, exit code 1, as W&B's
-command fails.
+config is not changed in place). A bad file is one line naming the key, exit code 2, as
+sweeper's own commands refuse bad input.
 
 ``wandb login`` (with a key or without), while the runs log offline (``sweeper exec``'s
 default): succeeds at once without asking for a key or reaching a server, as ``wandb.login()``
@@ -24,9 +24,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .backends import TRANSITIONS
 from .errors import BadInput, SweeperError
 
-STATES = ("stop", "cancel", "pause", "resume")
 _DOING = {"stop": "Stopping", "cancel": "Cancelling", "pause": "Pausing", "resume": "Resuming"}
 OFFLINE_MODES = ("offline", "dryrun", "disabled")  # WANDB_MODE values with no server to log in to
 
@@ -41,7 +41,7 @@ def answer(cli_module: Any, session_of: Callable[[], Any]) -> None:
             _sweep(session_of(), **options)
         except SweeperError as err:
             click.echo(f"sweeper: wandb sweep: {err}", err=True)
-            sys.exit(1)
+            sys.exit(2)  # bad input, as sweeper's own commands exit
 
     cli_module.sweep.callback = sweep
     online_login = cli_module.login.callback
@@ -65,9 +65,9 @@ def _sweep(session: Any, config_yaml_or_sweep_id: str, project: str | None = Non
            prior_runs: tuple[str, ...] = (), **flags: Any) -> None:
     import wandb
 
-    states = [state for state in STATES if flags.get(state)]
+    states = [state for state in TRANSITIONS if flags.get(state)]
     if len(states) > 1:
-        raise BadInput(f"only one of --{' / --'.join(STATES)} at a time, not "
+        raise BadInput(f"only one of --{' / --'.join(TRANSITIONS)} at a time, not "
                        f"--{' and --'.join(states)}")
     if states:
         _change_state(session, states[0], config_yaml_or_sweep_id)

@@ -243,14 +243,16 @@ def run_script(backend: Backend, path: str, args: list[str],
 
 def is_python(script: Path) -> bool:
     """A Python file: named ``.py``, or a file whose shebang names python."""
-    if script.suffix in (".py", ".pyw"):
-        return True
+    first = _first_line(script)
+    return script.suffix in (".py", ".pyw") or (first.startswith(b"#!") and b"python" in first)
+
+
+def _first_line(script: Path) -> bytes:
     try:
         with script.open("rb") as file:
-            first = file.readline(200)
+            return file.readline(200)
     except OSError:
-        return False
-    return first.startswith(b"#!") and b"python" in first
+        return b""
 
 
 def _run_program(script: Path, args: list[str]) -> int:
@@ -261,7 +263,7 @@ def _run_program(script: Path, args: list[str]) -> int:
 
     if os.access(script, os.X_OK):
         argv = [str(script.resolve()), *args]
-    elif script.suffix in (".sh", ".bash") or _shebang(script):
+    elif script.suffix in (".sh", ".bash") or _first_line(script).startswith(b"#!"):
         argv = ["bash", str(script), *args]
     else:
         raise BadInput(f"{script}: not a Python file, a shell script (.sh) or an executable "
@@ -272,8 +274,3 @@ def _run_program(script: Path, args: list[str]) -> int:
     except KeyboardInterrupt:
         process.wait()
         raise
-
-
-def _shebang(script: Path) -> bool:
-    with script.open("rb") as file:
-        return file.read(2) == b"#!"
