@@ -2,7 +2,9 @@
 to stop; gp may also carry its kernel in a memory that the caller keeps and hands in. W&B's
 engine for grid, random, bayes and hyperband; Optuna for tpe, gp, nsga2 and our auto (gp, then
 tpe). No I/O, but for the machine's fit slots (``_fit_slots``: a fit waits for a core that
-no other agent process on this machine is fitting on; locked files in the temporary folder).
+no other agent process on this machine is fitting on; locked files in the temporary folder) and
+``same_fit``, the lock a backend holds while one fit makes points for the agents asking with it
+(``suggest_batch``).
 
 >>> suggest({"method": "grid", "parameters": {"a": {"values": [1, 2]}}}, [])
 {'a': 1}
@@ -10,6 +12,7 @@ no other agent process on this machine is fitting on; locked files in the tempor
 
 from __future__ import annotations
 
+from .. import objectives
 from ._runs import (
     ACTIVE,
     TERMINAL,
@@ -54,6 +57,38 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
     return None if params is None else _plain(params)
 
 
+def suggest_batch(config: dict, runs: list[ControllerRun], count: int, seed_key: str = "",
+                  memory: dict | None = None) -> list[dict]:
+    """``suggest``'s point first, then up to ``count - 1`` more from the same fit, for agents
+    asking at the same moment: gp's (Kriging believer, ``_batch``); the other methods give their
+    one point. Empty when a grid is exhausted."""
+    if config["method"] not in OPTUNA_METHODS:
+        params = suggest(config, runs, seed_key, memory)
+        return [] if params is None else [params]
+    from . import _optuna
+
+    return [_plain(p) for p in _optuna.suggest_batch(config, runs, count, seed_key, memory)]
+
+
+def makes_batches(config: dict, runs: int) -> bool:
+    """Whether the method's next suggestion, with ``runs`` runs recorded, can make a batch of
+    points from one fit (``suggest_batch``): gp, and auto while it is gp, on one metric."""
+    if config["method"] not in ("gp", "auto") or objectives.is_multi(config):
+        return False
+    from . import _optuna
+
+    return _optuna.engine_of(config["method"], runs) == "gp"
+
+
+def same_fit(key: str):
+    """A context in which no other process on this machine fits on the runs ``key`` names
+    (``_fit_slots.same_fit``): a backend holds it from reading the runs to recording a batch's
+    points, so that an agent asking meanwhile finds the batch instead of fitting again."""
+    from ._fit_slots import same_fit
+
+    return same_fit(key)
+
+
 def _plain(value):
     """Numpy scalars and arrays (the engines draw with numpy) as plain Python values."""
     if isinstance(value, dict):
@@ -76,4 +111,6 @@ def to_stop(config: dict, runs: list[ControllerRun]) -> list[str]:
 
 
 __all__ = ["ACTIVE", "FITTED_METHODS", "OPTUNA_METHODS", "TERMINAL", "WANDB_STATE", "ControllerRun",
-           "best_value", "flatten", "load_engines", "population_size", "suggest", "to_stop"]
+           "best_value", "flatten", "load_engines", "makes_batches", "population_size",
+           "same_fit", "suggest",
+           "suggest_batch", "to_stop"]

@@ -21,6 +21,7 @@ import os
 import random
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,7 @@ except ImportError:  # Windows: no flock, no limit
     fcntl = None  # type: ignore[assignment]
 
 SLOTS_ENV = "SWEEPER_FIT_SLOTS"
+_SAME_FIT_FILES = 64  # fits of the same runs share a lock file; two keys rarely do
 _POLL_S = 0.002  # the head of the queue, between looks: a fit takes tens of milliseconds
 
 
@@ -133,3 +135,25 @@ def _queue_for_a_slot(folder: Path, handles: list[int]) -> int:
     finally:
         fcntl.flock(queue, fcntl.LOCK_UN)
         os.close(queue)
+
+
+@contextlib.contextmanager
+def same_fit(key: str) -> Iterator[None]:
+    """Inside, no other process on this machine holds ``key`` (the runs a fit is made on): an
+    agent that would fit the very runs another agent fits now waits for that fit, and then
+    finds its batch (``sweeper.controller._batch``) instead of fitting again. Fits of other
+    runs, or other sweeps, do not wait (but for the rare key sharing a lock file)."""
+    if fcntl is None:
+        yield
+        return
+    try:
+        name = f"fit-{zlib.crc32(key.encode()) % _SAME_FIT_FILES}"
+        handle = os.open(_folder() / name, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # and with it the lock

@@ -38,6 +38,7 @@ from .. import objectives
 from ..run_value import lookup
 from ..spec import _params
 from . import _kernel_memory
+from ._batch import BatchGPSampler
 from ._fit_slots import one_fit
 from ._quantiles import DISTRIBUTIONS as QUANTILE_DISTRIBUTIONS
 from ._quantiles import LOW as QUANTILE_LOW
@@ -139,12 +140,13 @@ def _no_experimental_warnings():
         yield
 
 
-def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSampler:
+def _sampler(method: str, seed: int, config: dict, extra: int = 0
+             ) -> optuna.samplers.BaseSampler:
     if method == "tpe":
         return optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True,
                                           n_startup_trials=5)
     if method == "gp":
-        return optuna.samplers.GPSampler(seed=seed, n_startup_trials=5)
+        return BatchGPSampler(seed=seed, n_startup_trials=5, extra=extra)
     if method == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed, population_size=population_size(config))
     raise ValueError(f"no Optuna sampler for method {method!r}")
@@ -152,13 +154,20 @@ def _sampler(method: str, seed: int, config: dict) -> optuna.samplers.BaseSample
 
 def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
             memory: dict | None = None) -> dict:
+    return suggest_batch(config, runs, 1, seed_key, memory)[0]
+
+
+def suggest_batch(config: dict, runs: list[ControllerRun], count: int, seed_key: str = "",
+                  memory: dict | None = None) -> list[dict]:
+    """``suggest``'s point, then up to ``count - 1`` more from the same fit (gp, ``_batch``;
+    the other samplers give their one point)."""
     searchable, constants, ordinals, quantiles = distributions(config["parameters"])
     goals = [o.goal for o in objectives.of(config)] or ["minimize"]
     several = objectives.is_multi(config)
     seed = (zlib.crc32(seed_key.encode()) + len(runs)) % (2**31)
     method = engine_of(config["method"], len(runs))
     with _no_experimental_warnings():
-        sampler = _sampler(method, seed, config)
+        sampler = _sampler(method, seed, config, extra=count - 1)
     study = optuna.create_study(directions=goals, sampler=sampler)
     generation_key = f"{optuna.samplers.NSGAIISampler.__name__}:generation"
     size, completed = population_size(config), 0
@@ -194,9 +203,11 @@ def suggest(config: dict, runs: list[ControllerRun], seed_key: str = "",
         trial = study.ask(searchable)
     if method == "gp":
         _kernel_memory.keep(sampler, memory, searchable)
-    chosen = {k: ordinals[k][v] if k in ordinals else quantiles[k].value(v) if k in quantiles
-              else v for k, v in trial.params.items()}
-    return _nest({**constants, **chosen})
+    points = [trial.params, *({**trial.params, **extra}
+                              for extra in getattr(sampler, "extra_params", ()))]
+    return [_nest({**constants, **{k: ordinals[k][v] if k in ordinals else quantiles[k].value(v)
+                                   if k in quantiles else v for k, v in point.items()}})
+            for point in points]
 
 
 _MISSING = object()  # a run without the parameter (None may be one of its values)

@@ -14,10 +14,12 @@ _METHOD_WORDS = {
     "tpe": ("tpe: Optuna's tree-structured Parzen estimator, numeric values lists searched in "
             "their order; one metric or several (local backend only)"),
     "gp": ("gp: Optuna's Gaussian-process search, numeric values lists searched in their order; "
-           "one metric or several (local backend only)"),
+           "agents asking at once share one fit (one metric); one metric or several (local "
+           "backend only)"),
     "auto": ("auto: sweeper's own, the one we recommend: Optuna's gp for the first 300 runs "
-             "(where it searches best on recorded trainings), then tpe (fast at thousands of "
-             "runs); one metric or several (local backend only)"),
+             "(where it searches best on recorded trainings; agents asking at once on one "
+             "metric share one fit), then tpe (fast at thousands of runs); one metric or "
+             "several (local backend only)"),
     "nsga2": ("nsga2: Optuna's NSGA-II, an evolutionary search over generations of runs, for "
               "sweeps of hundreds of runs; for a few dozen, tpe or gp (local backend only)"),
 }

@@ -8,6 +8,7 @@ runs report is recorded by ``_reports``; reading (``_reads``) never writes.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import string
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 from ... import controller, objectives, registry, spec
 from ...errors import BadInput, UnknownSweep
 from .._base import TRANSITIONS, AgentProcess, Assignment, NoRun, RunInfo, SweepInfo, one_per_slot
-from . import _handout, _reads, _replays, _reports
+from . import _handout, _prepared, _reads, _replays, _reports
 from . import _tables as t
 from ._transactions import Transactions
 
@@ -199,46 +200,71 @@ class LocalBackend(Transactions):
 
         A method that fits a model (bayes, tpe, gp) fits on a snapshot of the runs read without
         the sweep's lock; the lock is held only to record the hand-out, so agents never wait
-        for each other's fits."""
+        for each other's fits. gp's agents asking at once share one fit (``_prepared``)."""
         handed = _replays.Handed()  # a retry after a lost commit returns the run it took
         while True:
-            fitted = self._fit_unlocked(sweep_id, agent_id)
+            with contextlib.ExitStack() as turn:
+                fitted = self._fit_unlocked(sweep_id, agent_id, turn)
 
-            def body(conn: Connection, fitted=fitted) -> Assignment | NoRun:
-                sweep = self._lock_sweep(conn, sweep_id)
-                now = self.now()  # after the lock: the wait for it is not the run's
-                _handout.alive(conn, agent_id, now)  # an agent asking for work is alive
-                _handout.reap(conn, sweep_id, sweep["max_resumes"], now,
-                              self.heartbeat_timeout,
-                              since=self.retrying.silence_reference(self.heartbeat_timeout))
-                return _handout.next_run(conn, sweep, agent_id, device, now,
-                                         self._controller_runs, new_id, fitted, handed)
+                def body(conn: Connection, fitted=fitted) -> Assignment | NoRun:
+                    sweep = self._lock_sweep(conn, sweep_id)
+                    now = self.now()  # after the lock: the wait for it is not the run's
+                    _handout.alive(conn, agent_id, now)  # an agent asking for work is alive
+                    _handout.reap(conn, sweep_id, sweep["max_resumes"], now,
+                                  self.heartbeat_timeout,
+                                  since=self.retrying.silence_reference(self.heartbeat_timeout))
+                    return _handout.next_run(conn, sweep, agent_id, device, now,
+                                             self._controller_runs, new_id, fitted, handed)
 
-            try:
-                return self._write(body)
-            except _handout.Refit:
-                continue  # the sweep changed since the snapshot: fit on the new one
+                try:
+                    return self._write(body)
+                except _handout.Refit:
+                    continue  # the sweep changed since the snapshot: fit on the new one
 
-    def _fit_unlocked(self, sweep_id: str, agent_id: str) -> dict | None:
+    def _fit_unlocked(self, sweep_id: str, agent_id: str, turn: contextlib.ExitStack
+                      ) -> _prepared.Fitted | None:
         """The fitted method's suggestion from the runs as they are now (read, not locked), or
-        None when the next hand-out draws no new run of a fitted method."""
+        None when the next hand-out draws no new run of a fitted method.
+
+        gp's fit makes a point for each agent waiting for work. ``turn`` holds the machine's
+        lock on fits of these runs until the hand-out has recorded the points: an agent that
+        asks meanwhile, with no new result since, then takes one instead of fitting again."""
         def snapshot(conn: Connection):
             sweep = self._sweep_row(conn, sweep_id)
             config = sweep["config"]
             if not _handout.wants_fit(conn, sweep):
-                return config, None
+                return config, None, None
+            if controller.makes_batches(config, sweep["runs_total"]):
+                return config, None, _prepared.basis(conn, sweep_id)
             several = objectives.of(config) if objectives.is_multi(config) else None
-            return config, self._controller_runs(conn, sweep_id, several=several)
+            return config, self._controller_runs(conn, sweep_id, several=several), None
 
-        config, runs = self._read(snapshot)
+        config, runs, basis = self._read(snapshot)  # basis: the runs a batch would be made on
         # The engines (hyperband's too) load here, not under the lock of a later write.
         controller.load_engines(config)
-        if runs is None:  # no fit: the next hand-out draws under the lock
-            return None
         # Each agent its own stream: two agents fitting the same snapshot differ. Its memory
         # carries gp's kernel to its next fit.
-        return controller.suggest(config, runs, seed_key=f"{sweep_id}/{agent_id}",
-                                  memory=self._fit_memory.setdefault((sweep_id, agent_id), {}))
+        seed_key, memory = f"{sweep_id}/{agent_id}", self._fit_memory.setdefault(
+            (sweep_id, agent_id), {})
+        if basis is not None:
+            turn.enter_context(controller.same_fit(f"{sweep_id}/{basis}"))
+
+            def after_the_wait(conn: Connection):
+                basis = _prepared.basis(conn, sweep_id)
+                if _prepared.ready(conn, sweep_id, basis):
+                    return basis, None, 0
+                return (basis, self._controller_runs(conn, sweep_id),
+                        _prepared.askers(conn, sweep_id, self.now() - self.heartbeat_timeout))
+
+            basis, runs, askers = self._read(after_the_wait)
+            if runs is None:  # a fit of these runs, made while this agent waited, left a point
+                turn.close()
+                return _prepared.Fitted(None, basis)
+            first, *extras = controller.suggest_batch(config, runs, askers, seed_key, memory)
+            return _prepared.Fitted(first, basis, extras)
+        if runs is None:  # no fit: the next hand-out draws under the lock
+            return None
+        return _prepared.Fitted(controller.suggest(config, runs, seed_key, memory))
 
     def log(self, run_id: str, rows: list[dict[str, Any]], log_path: str | None = None,
             attempt: int | None = None) -> str | None:

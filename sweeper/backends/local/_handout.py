@@ -14,7 +14,9 @@ from sqlalchemy import Connection, insert, select, update
 
 from ... import controller, objectives, spec
 from .._base import Assignment, NoRun
+from . import _prepared
 from . import _tables as t
+from ._prepared import Fitted
 from ._reads import AGENT_LOST, stale_agents
 from ._replays import Handed
 
@@ -107,11 +109,12 @@ def wants_fit(conn: Connection, sweep) -> bool:
 
 
 def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: float,
-             controller_runs, new_id, fitted: dict | None = None,
+             controller_runs, new_id, fitted: Fitted | None = None,
              handed: Handed | None = None) -> Assignment | NoRun:
     """The next run for ``agent_id``: a requeued run first, else a new draw of the controller.
     ``sweep`` is the locked sweep row. ``fitted``: the suggestion of a fitted method, made
-    before the lock (Refit when the method fits a model and none was brought). ``handed``:
+    before the lock (Refit when the method fits a model and none was brought, or it counted
+    on a point of another agent's fit that is gone). ``handed``:
     the run an earlier try of this same ask took, returned again if that try committed."""
     handed = handed if handed is not None else Handed()
     earlier = handed.recall(conn, agent_id)
@@ -156,7 +159,10 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
     if method in controller.FITTED_METHODS:
         if fitted is None:
             raise Refit()
-        params = fitted
+        params = (fitted.params if fitted.basis is None
+                  else _prepared.hand_out(conn, sweep_id, fitted, now))
+        if params is None:  # the point that waited for it went to another agent first
+            raise Refit()
     else:  # grid and random: cheap, and grid points stay unique under the lock
         runs = [] if method == "random" else controller_runs(conn, sweep_id, with_metric=False)
         params = controller.suggest(config, runs, seed_key=sweep_id)

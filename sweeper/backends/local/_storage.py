@@ -271,6 +271,8 @@ def _check_schema(engine: Engine, shown: str, *, create: bool, read_only: bool) 
                     conn.rollback()
                     _upgrade(engine, version)
                     return
+                if read_only and _tables_only(version):
+                    return  # what the later versions add are tables that reads never touch
                 hint = (" (a command that writes, such as `sweeper agent`, upgrades it)"
                         if version in t.MIGRATIONS else " (use a matching sweeper, or a new storage)")
                 raise StorageError(f"{shown} holds sweeper schema version {version}; this "
@@ -288,6 +290,12 @@ def _check_schema(engine: Engine, shown: str, *, create: bool, read_only: bool) 
         if is_passing(exc):
             raise
         raise StorageError(f"cannot open storage {shown}: {first_line(exc)}") from None
+
+
+def _tables_only(version: int) -> bool:
+    """Whether the versions after ``version`` only add tables (no statement to run)."""
+    steps = range(version, t.SCHEMA_VERSION)
+    return all(step in t.MIGRATIONS and not t.MIGRATIONS[step] for step in steps)
 
 
 def _create(engine: Engine) -> None:

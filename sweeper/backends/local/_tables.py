@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APP = "sweeper"
 
 metadata = MetaData()
@@ -119,7 +119,19 @@ sync = Table(
     Column("updated_at", Float, nullable=False),
 )
 
-# Upgrading a version-1 database in place: what version 2 adds.
+# Points that one agent's gp fit made for the agents asking with it (``_prepared``), each
+# handed out while the runs' results stand as they stood at the fit (``basis``).
+prepared = Table(
+    "sweeper_prepared", metadata,
+    Column("sweep_id", String(16), ForeignKey("sweeper_sweeps.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("basis", String(64), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("made_at", Float, nullable=False),
+)
+
+# Upgrading an older database in place, one version at a time: what the next version changes
+# (tables it adds are created after these statements).
 MIGRATIONS = {
     1: [
         "ALTER TABLE sweeper_sweeps ADD COLUMN max_resumes INTEGER NOT NULL DEFAULT 2",
@@ -127,4 +139,5 @@ MIGRATIONS = {
         "ALTER TABLE sweeper_runs ADD COLUMN output_at FLOAT",
         "ALTER TABLE sweeper_runs RENAME COLUMN metric_last TO metric_value",
     ],
+    2: [],  # version 3 adds sweeper_prepared
 }
