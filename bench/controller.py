@@ -5,7 +5,8 @@ PostgreSQL, with 10, 100 and 1,000 runs already recorded: the time of `next_run`
 split into the engine's own compute (the controller called on the same runs in-process) and our
 overhead (database and bookkeeping). Then the allocation rate of 16 agent processes pulling from
 one sweep at once, and for the model-based methods, 16 agents asking at once at 300 recorded
-runs (three tries, medians; auto is then tpe): each agent's wait (p50/p95), the part of it spent
+runs (three tries, medians; auto is then tpe; gp's agents share one fit, a batch of points, and
+``gp-each`` is gp with every agent fitting its own, side by side): each agent's wait (p50/p95), the part of it spent
 in the locked hand-out (which must not queue behind other agents' fits), against the time of
 one suggestion alone (an agent's first, and its next in a sweep of 16 agents: gp's fit then
 starts from its last kernel, fitted 16 runs before) and of one agent's whole hand-out with nobody
@@ -46,7 +47,7 @@ from sweeper.backends.local import _backend as _backend_module
 from sweeper.backends.local import _tables as t
 
 METHODS = ("grid", "random", "bayes", "tpe", "gp", "auto")
-FITTED = ("bayes", "tpe", "gp", "auto")
+FITTED = ("bayes", "tpe", "gp", "gp-each", "auto")
 SIZES = (10, 100, 1000)
 REPEATS = 5
 
@@ -123,7 +124,9 @@ def _agent(storage: str, sweep_id: str, start_at: float, out) -> None:
     out.put((n, time.time()))
 
 
-def _asker(storage: str, sweep_id: str, start, out, done) -> None:
+def _asker(storage: str, sweep_id: str, start, out, done, shared: bool = True) -> None:
+    if not shared:  # as before shared fits: every agent fits its own suggestion
+        _backend_module.controller.makes_batches = lambda *args: False
     backend = LocalBackend(storage)
     agent = backend.register_agent(sweep_id, "bench", 0, None)
     fitted = []
@@ -150,11 +153,12 @@ def _asker(storage: str, sweep_id: str, start, out, done) -> None:
     done.wait(timeout=600)
 
 
-def _ask_at_once(storage: str, sweep_id: str, agents: int) -> list[tuple[float, float, bool]]:
+def _ask_at_once(storage: str, sweep_id: str, agents: int, shared: bool = True
+                 ) -> list[tuple[float, float, bool]]:
     """``agents`` processes ask for a run at the same instant: each one's (wait, fit, served)."""
     ctx = multiprocessing.get_context("spawn")
     out, start, done = ctx.Queue(), ctx.Barrier(agents), ctx.Event()
-    procs = [ctx.Process(target=_asker, args=(storage, sweep_id, start, out, done))
+    procs = [ctx.Process(target=_asker, args=(storage, sweep_id, start, out, done, shared))
              for _ in range(agents)]
     for p in procs:
         p.start()
@@ -165,8 +169,12 @@ def _ask_at_once(storage: str, sweep_id: str, agents: int) -> list[tuple[float, 
     return results
 
 
-def simultaneous_asks(storage: str, method: str, agents: int = 16, recorded: int = 300) -> dict:
-    """``agents`` processes ask for a run at the same instant, ``recorded`` runs already in."""
+def simultaneous_asks(storage: str, name: str, agents: int = 16, recorded: int = 300) -> dict:
+    """``agents`` processes ask for a run at the same instant, ``recorded`` runs already in.
+    ``name``: a method, or ``gp-each`` for gp with every agent fitting its own suggestion (no
+    shared fit), side by side with gp's shared fits."""
+    method, _, variant = name.partition("-")
+    shared = variant != "each"
     backend = LocalBackend(storage)
     sweep = backend.create_sweep(sweep_config(method), name=f"bench-ask-{uuid.uuid4().hex[:6]}")
     seed_runs(backend, sweep.id, method, recorded)
@@ -186,15 +194,15 @@ def simultaneous_asks(storage: str, method: str, agents: int = 16, recorded: int
         warm.append(time.perf_counter() - start)
     # One agent alone first: its whole hand-out (records read, fit, locked write) with nobody
     # else asking, the time an agent would wait if it never queued behind another's.
-    lone = _ask_at_once(storage, sweep.id, 1)[0][0]
-    results = _ask_at_once(storage, sweep.id, agents)
+    lone = _ask_at_once(storage, sweep.id, 1, shared)[0][0]
+    results = _ask_at_once(storage, sweep.id, agents, shared)
     waits = sorted(w for w, _, _ in results)
     locked = sorted(w - f for w, f, _ in results)
 
     def pct(values, q):
         return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
-    return {"method": method, "agents": agents, "recorded": recorded,
+    return {"method": name, "agents": agents, "recorded": recorded,
             "handed_out": sum(ok for _, _, ok in results),
             "one_suggestion_s": statistics.median(alone),
             "one_suggestion_warm_s": statistics.median(warm), "one_hand_out_alone_s": lone,
@@ -283,8 +291,8 @@ def main() -> None:
             print(f"{store:9} {r['agents']:>6} {r['runs']:>5} {r['seconds']:>8.2f} "
                   f"{r['runs_per_s']:>7.1f}", flush=True)
         print()
-        print(f"{'storage':9} {'method':7} {'agents':>6} {'one fit s':>10} {'warm s':>7} "
-              f"{'alone s':>8} "
+        print(f"{'storage':9} {'method':8} {'agents':>6} {'one fit s':>10} {'warm s':>7} "
+              f"{'alone s':>8}"
               f"{'wait p50':>9} {'wait p95':>9} {'locked p50':>11} {'locked p95':>11}")
         cores = os.cpu_count() or 1
         for key, agents in (("simultaneous_asks", 16), ("asks_core_per_agent", cores)):
@@ -292,7 +300,7 @@ def main() -> None:
                 for method in args.methods.split(","):
                     r = repeated_asks(url, method, agents)
                     results[key].setdefault(store, {})[method] = r
-                    print(f"{store:9} {method:7} {r['agents']:>6} {r['one_suggestion_s']:>10.3f} "
+                    print(f"{store:9} {method:8} {r['agents']:>6} {r['one_suggestion_s']:>10.3f} "
                           f"{r['one_suggestion_warm_s']:>7.3f} {r['one_hand_out_alone_s']:>8.3f} {r['wait_p50_s']:>9.3f} "
                           f"{r['wait_p95_s']:>9.3f} "
                           f"{r['locked_p50_s']:>11.3f} {r['locked_p95_s']:>11.3f}", flush=True)

@@ -28,7 +28,10 @@ whole interval is above (below) 1. Each space is written twice as users write sw
 Two ways of running: ``sequential`` (one agent: each run finishes before the next is asked for)
 and ``parallel`` (4 agents: each ask sees the 3 other runs in flight, as running runs: the
 constant liar of the samplers). The median over seeds of the regret after 30 and 60 runs, and
-each method's ratio to random's, per task and as the median over tasks.
+each method's ratio to random's, per task and as the median over tasks. A third way, asked for
+with ``--modes together``: 4 agents whose runs end together, all four asking at once, where gp
+makes one fit's batch of points (``controller.suggest_batch``) and ``gp-each`` is gp with each
+agent fitting on the same runs, as before shared fits (none sees the others' points).
 
     python bench/search_quality.py [--seeds 10] [--runs 60] [--workers 2] [--methods ...]
                                    [--metric val_f1] [--families HPOBench]
@@ -68,7 +71,8 @@ METHODS = ("random", "random-b", "bayes", "tpe", "gp")
 REGRETS = ("pick", "tried")
 OTHER_SEEDS = 10_000  # random-b: random on seeds that far from random's
 FORMS = ("values", "ranges")
-MODES = {"sequential": 1, "parallel": 4}
+MODES = {"sequential": 1, "parallel": 4, "together": 4}
+DEFAULT_MODES = ("sequential", "parallel")
 CHECKPOINTS = (30, 60)
 TASKS = ([("HPOBench", name) for name in ("australian", "blood_transfusion", "car", "credit_g",
                                           "kc1", "phoneme", "segment", "vehicle")]
@@ -161,11 +165,16 @@ def _nearest(choices: list, value) -> int:
     return int(np.argmin([abs(c - value) for c in choices]))
 
 
-def simulate(config: dict, agents: int, runs: int, seed_key: str, finish):
+def simulate(config: dict, agents: int, runs: int, seed_key: str, finish,
+             together: bool = False, shared: bool = True):
     """A sweep of ``runs`` runs with ``agents`` in flight at once: each ask sees the others as
     running, the oldest finishes next (``finish(run)`` gives its finished record). Each agent
     keeps its own memory (gp's last kernel), as each agent process does. Yields the finished
-    runs after each one ends."""
+    runs after each one ends. ``together``: the agents' runs end together, and all ask at
+    once (``_together``)."""
+    if together:
+        yield from _together(config, agents, runs, seed_key, finish, shared)
+        return
     finished: list[ControllerRun] = []
     in_flight: list[ControllerRun] = []
     memories: list[dict] = [{} for _ in range(agents)]
@@ -181,6 +190,35 @@ def simulate(config: dict, agents: int, runs: int, seed_key: str, finish):
         yield finished
 
 
+def _together(config: dict, agents: int, runs: int, seed_key: str, finish, shared: bool):
+    """Rounds of ``agents`` runs that end together, each round's asks made at the same moment,
+    as the local backend makes them. ``shared``: gp's first fit gives a point for every agent
+    (``controller.suggest_batch``), and an agent left without one (a method or a phase that
+    makes no batch) fits after it, seeing the round's points so far as running. Otherwise, as
+    before shared fits, every agent fits on the same runs and sees none of the others' points."""
+    finished: list[ControllerRun] = []
+    memories: list[dict] = [{} for _ in range(agents)]
+    while len(finished) < runs:
+        wanted = min(agents, runs - len(finished))
+        keys = [f"{seed_key}-{len(finished) + i}" for i in range(wanted)]
+        if shared:
+            points = controller.suggest_batch(config, finished, wanted, seed_key=keys[0],
+                                              memory=memories[0])
+            while len(points) < wanted:
+                in_flight = [ControllerRun(name=f"f{i}", params=p, state="running")
+                             for i, p in enumerate(points)]
+                points.append(controller.suggest(config, finished + in_flight,
+                                                 seed_key=keys[len(points)],
+                                                 memory=memories[len(points)]))
+        else:
+            points = [controller.suggest(config, finished, seed_key=key, memory=memory)
+                      for key, memory in zip(keys, memories, strict=False)]
+        for params in points:
+            finished.append(finish(ControllerRun(name=str(len(finished)), params=params,
+                                                 state="running")))
+            yield finished
+
+
 def seed_engines(config: dict, seed: int) -> None:
     """Seed W&B's engine, which draws from Python's and numpy's global generators. Its first
     draw in a process also draws from them while it loads, so one draw comes first: a
@@ -191,7 +229,8 @@ def seed_engines(config: dict, seed: int) -> None:
 
 
 def trajectory(task: Task, method: str, form: str, agents: int, seed: int,
-               runs: int) -> dict[str, list[float]]:
+               runs: int, together: bool = False, shared: bool = True
+               ) -> dict[str, list[float]]:
     """Both regrets (``pick`` and ``tried``) after each finished run."""
     config = spec.validate({"method": method, "program": "bench.py",
                             "metric": {"name": "loss", "goal": "minimize"},
@@ -207,7 +246,8 @@ def trajectory(task: Task, method: str, form: str, agents: int, seed: int,
 
     out: dict[str, list[float]] = {"pick": [], "tried": []}
     best_tried = math.inf
-    for finished in simulate(config, agents, runs, f"{task.name}-{seed}", finish):
+    for finished in simulate(config, agents, runs, f"{task.name}-{seed}", finish, together,
+                             shared):
         best_tried = min(best_tried, task.means[task.key(finished[-1].params)])
         out["pick"].append(task.means[task.key(_pick(finished))] - task.optimum)
         out["tried"].append(best_tried - task.optimum)
@@ -234,7 +274,9 @@ def _job(args):
         _TASKS[name] = Task.load(family, dataset, metric)
     start = time.perf_counter()
     engine, offset = ("random", OTHER_SEEDS) if method == "random-b" else (method, 0)
-    regrets = trajectory(_TASKS[name], engine, form, MODES[mode], seed + offset, runs)
+    shared = not engine.endswith("-each")  # gp-each: gp, each agent fitting its own
+    regrets = trajectory(_TASKS[name], engine.removesuffix("-each"), form, MODES[mode],
+                         seed + offset, runs, together=mode == "together", shared=shared)
     return {"task": name, "method": method, "form": form, "mode": mode, "seed": seed,
             "runs": runs, "regrets": regrets["pick"], "tried": regrets["tried"],
             "seconds": time.perf_counter() - start}
@@ -363,7 +405,8 @@ def search_arguments(doc: str, runs: int, methods, modes, out: str) -> argparse.
 
 
 def main() -> None:
-    parser = search_arguments(__doc__, 60, METHODS, MODES, "bench/results/search_quality.json")
+    parser = search_arguments(__doc__, 60, METHODS, DEFAULT_MODES,
+                              "bench/results/search_quality.json")
     parser.add_argument("--forms", default=",".join(FORMS))
     parser.add_argument("--metric", default=None,
                         help="score another recorded metric (e.g. val_f1: HPOBench's tasks only),"
