@@ -162,3 +162,65 @@ def test_a_temporary_folder_that_refuses_files_leaves_fits_unlimited(tmp_path, m
                           metric_history=[(i / 8 - 0.3) ** 2],
                           metric_summary=(i / 8 - 0.3) ** 2) for i in range(8)]
     assert 0.0 <= controller.suggest(config, seen)["x"] <= 1.0
+
+
+SAME_FIT_HOLDER = """
+import sys, time
+from sweeper.controller._fit_slots import same_fit
+with same_fit("sweep/7:1.5"):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[1]))
+    released = time.time()
+print(released, flush=True)
+"""
+
+
+def _hold_same_fit(tmp_path, seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", SAME_FIT_HOLDER, str(seconds)],
+                              env={**os.environ, "TMPDIR": str(tmp_path)},
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _same_fit_file(tmp_path):
+    return [f for f in (tmp_path / f"sweeper-fit-slots-{os.getuid()}").iterdir()
+            if f.name.startswith("fit-")][0]
+
+
+def test_an_agent_waits_for_the_fit_of_the_same_runs_then_holds_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    holder = _hold_same_fit(tmp_path, 1.0)
+    try:
+        with _fit_slots.same_fit("sweep/7:1.5"):
+            entered = time.time()
+            assert _locked(_same_fit_file(tmp_path))  # this one holds it now
+        assert not _locked(_same_fit_file(tmp_path))
+        assert entered >= float(holder.stdout.readline())  # only once the holder let go
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+
+
+def test_a_holder_stopped_mid_fit_delays_the_others_only_so_long(tmp_path, monkeypatch):
+    """A holder that keeps the lock (Ctrl-Z mid-fit): the waiter goes on without it after
+    SAME_FIT_WAIT_S, and once the holder is gone the lock is free again (the abandoned wait
+    gave it back)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(_fit_slots, "SAME_FIT_WAIT_S", 1.0)
+    holder = _hold_same_fit(tmp_path, 600)
+    try:
+        start = time.monotonic()
+        with _fit_slots.same_fit("sweep/7:1.5"):
+            assert 0.9 <= time.monotonic() - start < 60
+        holder.kill()
+        holder.wait(timeout=60)
+        deadline = time.monotonic() + 60  # the abandoned wait takes the lock, then frees it
+        while _locked(_same_fit_file(tmp_path)):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with _fit_slots.same_fit("sweep/7:1.5"):
+            assert _locked(_same_fit_file(tmp_path))
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
