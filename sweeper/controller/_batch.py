@@ -70,7 +70,7 @@ def believer_points(acqf, first: np.ndarray, count: int,
     n = len(pool)
     taken = np.zeros(n, dtype=bool)
     incumbent = threshold
-    for index in [*range(n, len(points))]:  # the runs in flight, then the first point
+    for index in range(n, len(points)):  # the runs in flight, then the first point
         believer.believe(index)
         incumbent = max(incumbent, float(mean[index]))
         taken |= np.all(pool == points[index].numpy(), axis=1)
