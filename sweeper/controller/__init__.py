@@ -13,6 +13,7 @@ no other agent process on this machine is fitting on; locked files in the tempor
 from __future__ import annotations
 
 from .. import objectives
+from ._auto import engine_of
 from ._runs import (
     ACTIVE,
     TERMINAL,
@@ -75,9 +76,7 @@ def makes_batches(config: dict, runs: int) -> bool:
     points from one fit (``suggest_batch``): gp, and auto while it is gp, on one metric."""
     if config["method"] not in ("gp", "auto") or objectives.is_multi(config):
         return False
-    from . import _optuna
-
-    return _optuna.engine_of(config["method"], runs) == "gp"
+    return engine_of(config["method"], runs) == "gp"  # no optuna import: under a read
 
 
 def same_fit(key: str):

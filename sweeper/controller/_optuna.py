@@ -38,6 +38,7 @@ from .. import objectives
 from ..run_value import lookup
 from ..spec import _params
 from . import _kernel_memory
+from ._auto import engine_of
 from ._batch import BatchGPSampler
 from ._fit_slots import one_fit
 from ._quantiles import DISTRIBUTIONS as QUANTILE_DISTRIBUTIONS
@@ -116,19 +117,6 @@ def distributions(parameters: dict) -> tuple[dict[str, BaseDistribution], dict[s
         else:  # no W&B distribution of this name (validation refuses it)
             raise ValueError(f"{name}: the {d} distribution has no Optuna counterpart")
     return searchable, constants, ordinals, quantiles
-
-
-# auto: gp while the sweep has fewer runs than this (on recorded trainings it searches best there,
-# bench/search_quality.py), then tpe, whose hand-outs stay fast at thousands of runs (gp's fit
-# grows with the cube of the runs: 0.17 s at 300 runs on 2 cores, 3.7 s at 1,000).
-AUTO_GP_RUNS = 300
-
-
-def engine_of(method: str, runs: int) -> str:
-    """The Optuna sampler a method uses with ``runs`` runs recorded (auto: gp, then tpe)."""
-    if method == "auto":
-        return "gp" if runs < AUTO_GP_RUNS else "tpe"
-    return method
 
 
 @contextlib.contextmanager
