@@ -224,3 +224,70 @@ def test_a_holder_stopped_mid_fit_delays_the_others_only_so_long(tmp_path, monke
     finally:
         holder.kill()
         holder.wait(timeout=60)
+
+
+SLOT_HOLDER = """
+import sys, time
+from sweeper.controller._fit_slots import fit_slot
+with fit_slot():
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def _queue_file(tmp_path):
+    return tmp_path / f"sweeper-fit-slots-{os.getuid()}" / "queue"
+
+
+def _slot_holder(tmp_path) -> subprocess.Popen:
+    """A process that takes the one slot and keeps it, as one stopped mid-fit would."""
+    env = {**os.environ, "TMPDIR": str(tmp_path), _fit_slots.SLOTS_ENV: "1"}
+    return subprocess.Popen([sys.executable, "-c", SLOT_HOLDER], env=env,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def test_a_slot_holder_stopped_mid_fit_delays_the_others_only_so_long(tmp_path, monkeypatch):
+    """The one slot's holder never lets go: the next fit waits SLOT_WAIT_S, then runs without
+    a slot, and the queue is free again after it."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv(_fit_slots.SLOTS_ENV, "1")
+    monkeypatch.setattr(_fit_slots, "SLOT_WAIT_S", 1.0)
+    holder = _slot_holder(tmp_path)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        start = time.monotonic()
+        with _fit_slots.fit_slot():
+            assert 0.9 <= time.monotonic() - start < 60
+            assert _locked(_queue_file(tmp_path).with_name("slot-0"))  # still the holder's
+        assert not _locked(_queue_file(tmp_path))
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+
+
+def test_a_stopped_head_of_the_queue_delays_the_others_only_so_long(tmp_path, monkeypatch):
+    """One process holds the slot, a second waits at the head of the queue and is stopped
+    there (Ctrl-Z): a third waits SLOT_WAIT_S for the queue, then fits without a slot."""
+    import signal
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv(_fit_slots.SLOTS_ENV, "1")
+    monkeypatch.setattr(_fit_slots, "SLOT_WAIT_S", 1.0)
+    holder, head = _slot_holder(tmp_path), None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        head = _slot_holder(tmp_path)
+        deadline = time.monotonic() + 60
+        while not (_queue_file(tmp_path).exists() and _locked(_queue_file(tmp_path))):
+            assert time.monotonic() < deadline and head.poll() is None
+            time.sleep(0.02)
+        head.send_signal(signal.SIGSTOP)
+        start = time.monotonic()
+        with _fit_slots.fit_slot():
+            assert 0.9 <= time.monotonic() - start < 60
+        assert _locked(_queue_file(tmp_path))  # still the stopped head's
+    finally:
+        for child in (holder, head):
+            if child is not None:
+                child.kill()
+                child.wait(timeout=60)
