@@ -123,7 +123,9 @@ def fit_slot() -> Iterator[None]:
             os.close(handle)
 
 
-SLOT_WAIT_S = 30.0  # sixteen gp fits at 1,000 runs, one after the other on 2 cores: 32 s
+# A wait past it (a stopped holder, or 16 gp fits at 1,000 runs in a row on 2 cores, 32 s)
+# only lets a fit share a core, as with no slots.
+SLOT_WAIT_S = 30.0
 
 
 def _queue_for_a_slot(folder: Path, handles: list[int], deadline: float) -> int | None:
