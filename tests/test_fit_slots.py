@@ -66,12 +66,28 @@ def test_two_slots_let_at_most_two_fits_run_at_once(tmp_path):
     assert _most_at_once(_hold_together(tmp_path, "2")) <= 2
 
 
-def test_a_process_that_dies_holding_a_slot_frees_it(tmp_path, monkeypatch):
+SLOT_HOLDER = """
+import sys, time
+from sweeper.controller._fit_slots import fit_slot
+with fit_slot():
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def _queue_file(tmp_path):
+    return tmp_path / f"sweeper-fit-slots-{os.getuid()}" / "queue"
+
+
+def _slot_holder(tmp_path) -> subprocess.Popen:
+    """A process that takes the one slot and keeps it, as one stopped mid-fit would."""
     env = {**os.environ, "TMPDIR": str(tmp_path), _fit_slots.SLOTS_ENV: "1"}
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom sweeper.controller._fit_slots import "
-         "fit_slot\nwith fit_slot():\n    print('held', flush=True)\n    time.sleep(600)"],
-        env=env, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", SLOT_HOLDER], env=env,
+                            stdout=subprocess.PIPE, text=True)
+
+
+def test_a_process_that_dies_holding_a_slot_frees_it(tmp_path, monkeypatch):
+    holder = _slot_holder(tmp_path)
     try:
         assert holder.stdout.readline().strip() == "held"
         monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -224,26 +240,6 @@ def test_a_holder_stopped_mid_fit_delays_the_others_only_so_long(tmp_path, monke
     finally:
         holder.kill()
         holder.wait(timeout=60)
-
-
-SLOT_HOLDER = """
-import sys, time
-from sweeper.controller._fit_slots import fit_slot
-with fit_slot():
-    print("held", flush=True)
-    time.sleep(600)
-"""
-
-
-def _queue_file(tmp_path):
-    return tmp_path / f"sweeper-fit-slots-{os.getuid()}" / "queue"
-
-
-def _slot_holder(tmp_path) -> subprocess.Popen:
-    """A process that takes the one slot and keeps it, as one stopped mid-fit would."""
-    env = {**os.environ, "TMPDIR": str(tmp_path), _fit_slots.SLOTS_ENV: "1"}
-    return subprocess.Popen([sys.executable, "-c", SLOT_HOLDER], env=env,
-                            stdout=subprocess.PIPE, text=True)
 
 
 def test_a_slot_holder_stopped_mid_fit_delays_the_others_only_so_long(tmp_path, monkeypatch):
