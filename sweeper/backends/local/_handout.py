@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ... import controller, objectives, spec
 from .._base import Assignment, NoRun
@@ -19,6 +19,23 @@ from . import _tables as t
 from ._prepared import Fitted
 from ._reads import AGENT_LOST, stale_agents
 from ._replays import Handed
+
+# The statements every hand-out runs, built once: building one took longer than running it.
+_RUNS_OF_LOST = select(t.runs.c.id, t.runs.c.attempt).where(
+    t.runs.c.sweep_id == bindparam("sweep"), t.runs.c.state == "running",
+    t.runs.c.agent_id.in_(stale_agents(bindparam("sweep"), bindparam("deadline"))))
+_LOSE_SILENT = update(t.agents).where(
+    t.agents.c.sweep_id == bindparam("sweep"), t.agents.c.state == "running",
+    t.agents.c.heartbeat_at < bindparam("deadline")).values(state="lost")
+_ALIVE = update(t.agents).where(t.agents.c.id == bindparam("agent")).values(
+    heartbeat_at=bindparam("now"), state="running")
+_PENDING = select(t.runs.c.id, t.runs.c.name, t.runs.c.params, t.runs.c.number,
+                  t.runs.c.attempt, t.runs.c.steps).where(
+    t.runs.c.sweep_id == bindparam("sweep"), t.runs.c.state == "pending"
+).order_by(t.runs.c.number).limit(1)
+_HOST = select(t.agents.c.host).where(t.agents.c.id == bindparam("agent"))
+_COUNT_RUN = update(t.sweeps).where(t.sweeps.c.id == bindparam("sweep")).values(
+    runs_total=bindparam("number"), updated_at=bindparam("now"))
 
 
 def reap(conn: Connection, sweep_id: str, max_resumes: int, now: float, timeout: float,
@@ -30,14 +47,10 @@ def reap(conn: Connection, sweep_id: str, max_resumes: int, now: float, timeout:
     the storage to come back): the heartbeats of other agents waited just as long.
     """
     deadline = since - timeout
-    lost = stale_agents(sweep_id, deadline)
-    for run_id, attempt in conn.execute(select(t.runs.c.id, t.runs.c.attempt).where(
-            t.runs.c.sweep_id == sweep_id, t.runs.c.state == "running",
-            t.runs.c.agent_id.in_(lost))).all():
+    given = {"sweep": sweep_id, "deadline": deadline}
+    for run_id, attempt in conn.execute(_RUNS_OF_LOST, given).all():
         end_attempt(conn, run_id, attempt, "crashed", AGENT_LOST, max_resumes, now)
-    conn.execute(update(t.agents).where(
-        t.agents.c.sweep_id == sweep_id, t.agents.c.state == "running",
-        t.agents.c.heartbeat_at < deadline).values(state="lost"))
+    conn.execute(_LOSE_SILENT, given)
 
 
 def end_attempt(conn: Connection, run_id: str, attempt: int, state: str, reason: str,
@@ -60,8 +73,7 @@ def end_attempt(conn: Connection, run_id: str, attempt: int, state: str, reason:
 def alive(conn: Connection, agent_id: str | None, now: float) -> None:
     """The agent spoke (asked for work, reported a run): as good as a heartbeat."""
     if agent_id is not None:
-        conn.execute(update(t.agents).where(t.agents.c.id == agent_id).values(
-            heartbeat_at=now, state="running"))
+        conn.execute(_ALIVE, {"agent": agent_id, "now": now})
 
 
 def reclaim(conn: Connection, run_id: str, agent_id: str) -> bool:
@@ -103,9 +115,7 @@ def wants_fit(conn: Connection, sweep) -> bool:
     cap = config.get("run_cap")
     if cap is not None and sweep["runs_total"] >= cap:
         return False
-    return conn.execute(select(t.runs.c.id).where(t.runs.c.sweep_id == sweep["id"],
-                                                  t.runs.c.state == "pending").limit(1)
-                        ).first() is None
+    return conn.execute(_PENDING, {"sweep": sweep["id"]}).first() is None
 
 
 def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: float,
@@ -124,10 +134,7 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
     if sweep["state"] == "paused":
         return NoRun("sweep is paused", wait=True)
     if _resumable(sweep):
-        pending = conn.execute(select(t.runs.c.id, t.runs.c.name, t.runs.c.params,
-                                      t.runs.c.number, t.runs.c.attempt, t.runs.c.steps)
-                               .where(t.runs.c.sweep_id == sweep_id, t.runs.c.state == "pending")
-                               .order_by(t.runs.c.number).limit(1)).first()
+        pending = conn.execute(_PENDING, {"sweep": sweep_id}).first()
         if pending is not None:
             attempt = pending.attempt + 1
             conn.execute(update(t.runs).where(t.runs.c.id == pending.id).values(
@@ -172,15 +179,14 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
     number = sweep["runs_total"] + 1
     run_id = new_id()
     name = f"{sweep['name']}-{number}"
-    conn.execute(insert(t.runs).values(
+    conn.execute(insert(t.runs), dict(
         id=run_id, sweep_id=sweep_id, number=number, name=name, params=params,
         state="running", agent_id=agent_id, device=device, created_at=now, started_at=now,
         heartbeat_at=now, output_at=now, metric_history=[], steps=0, stop_requested=False,
         summary={}, attempt=1))
     _begin_attempt(conn, run_id, 1, agent_id, device, now, 0)
     handed.note(run_id, 1)
-    conn.execute(update(t.sweeps).where(t.sweeps.c.id == sweep_id).values(
-        runs_total=number, updated_at=now))
+    conn.execute(_COUNT_RUN, {"sweep": sweep_id, "number": number, "now": now})
     if cap is not None and number >= cap:  # as on W&B: the sweep is done handing out runs
         finish_sweep(conn, sweep_id, f"run_cap {cap} reached", now)
     elif method == "grid" and number >= spec.grid_size(config):
@@ -190,8 +196,8 @@ def next_run(conn: Connection, sweep, agent_id: str, device: str | None, now: fl
 
 def _begin_attempt(conn: Connection, run_id: str, attempt: int, agent_id: str,
                    device: str | None, now: float, steps: int) -> None:
-    host = conn.execute(select(t.agents.c.host).where(t.agents.c.id == agent_id)).scalar()
-    conn.execute(insert(t.attempts).values(
+    host = conn.execute(_HOST, {"agent": agent_id}).scalar()
+    conn.execute(insert(t.attempts), dict(
         run_id=run_id, attempt=attempt, agent_id=agent_id, host=host or socket.gethostname(),
         device=device, started_at=now, steps_at_start=steps))
 

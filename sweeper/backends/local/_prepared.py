@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from ... import controller
 from . import _tables as t
@@ -35,17 +35,30 @@ class Fitted:
     extras: list[dict] = field(default_factory=list)
 
 
+# Built once: a hand-out reads the basis three times, and building a statement took longer
+# than running it.
+_BASIS = select(func.count(), func.max(t.runs.c.finished_at)).where(
+    t.runs.c.sweep_id == bindparam("sweep"), t.runs.c.state.in_(controller.TERMINAL))
+_READY = select(t.prepared.c.position).where(
+    t.prepared.c.sweep_id == bindparam("sweep"), t.prepared.c.basis == bindparam("basis")
+).limit(1)
+_DROP_STALE = delete(t.prepared).where(t.prepared.c.sweep_id == bindparam("sweep"),
+                                       t.prepared.c.basis != bindparam("basis"))
+_WAITING = select(t.prepared.c.position, t.prepared.c.params).where(
+    t.prepared.c.sweep_id == bindparam("sweep")).order_by(t.prepared.c.position).limit(1)
+_TAKE = delete(t.prepared).where(t.prepared.c.sweep_id == bindparam("sweep"),
+                                 t.prepared.c.position == bindparam("position"))
+
+
 def basis(conn: Connection, sweep_id: str) -> str:
     """What the runs' results are now, as far as a fit is concerned."""
-    ended, last = conn.execute(select(func.count(), func.max(t.runs.c.finished_at)).where(
-        t.runs.c.sweep_id == sweep_id, t.runs.c.state.in_(controller.TERMINAL))).one()
+    ended, last = conn.execute(_BASIS, {"sweep": sweep_id}).one()
     return f"{ended}:{last!r}"
 
 
 def ready(conn: Connection, sweep_id: str, now: str) -> bool:
     """Whether a point made on the runs as they are now waits for an agent."""
-    return conn.execute(select(t.prepared.c.position).where(
-        t.prepared.c.sweep_id == sweep_id, t.prepared.c.basis == now).limit(1)).first() is not None
+    return conn.execute(_READY, {"sweep": sweep_id, "basis": now}).first() is not None
 
 
 def askers(conn: Connection, sweep_id: str, alive_since: float) -> int:
@@ -65,15 +78,12 @@ def hand_out(conn: Connection, sweep_id: str, fitted: Fitted, now: float) -> dic
     as they are, else its own (its batch's other points then wait here); None when it brought
     none and no point waits (it must fit)."""
     current = basis(conn, sweep_id)
-    conn.execute(delete(t.prepared).where(t.prepared.c.sweep_id == sweep_id,
-                                          t.prepared.c.basis != current))
-    waiting = conn.execute(select(t.prepared.c.position, t.prepared.c.params).where(
-        t.prepared.c.sweep_id == sweep_id).order_by(t.prepared.c.position).limit(1)).first()
+    conn.execute(_DROP_STALE, {"sweep": sweep_id, "basis": current})
+    waiting = conn.execute(_WAITING, {"sweep": sweep_id}).first()
     if waiting is not None:
         # Another fit on these same results made it apart from its other points: taken before
         # this agent's own, which would land on that fit's first point.
-        conn.execute(delete(t.prepared).where(t.prepared.c.sweep_id == sweep_id,
-                                              t.prepared.c.position == waiting.position))
+        conn.execute(_TAKE, {"sweep": sweep_id, "position": waiting.position})
         return waiting.params
     if fitted.params is not None and fitted.extras and fitted.basis == current:
         conn.execute(insert(t.prepared), [

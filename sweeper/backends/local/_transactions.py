@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ..._duration import from_env
 from ...errors import BadInput, UnknownSweep
@@ -24,6 +24,11 @@ from ._write_gate import WriteGate
 DEFAULT_HEARTBEAT_TIMEOUT_S = 60.0
 
 T = TypeVar("T")
+
+# Every hand-out and report reads its sweep's row: statements built once (building one took
+# longer than running it).
+_SWEEP = select(t.sweeps).where(t.sweeps.c.id == bindparam("sweep"))
+_SWEEP_LOCKED = _SWEEP.with_for_update()
 
 
 class Transactions:
@@ -105,8 +110,7 @@ class Transactions:
             yield conn
 
     def _lock_sweep(self, conn: Connection, sweep_id: str):
-        row = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)
-                           .with_for_update()).mappings().first()
+        row = conn.execute(_SWEEP_LOCKED, {"sweep": sweep_id}).mappings().first()
         if row is None:
             raise UnknownSweep(f"no sweep {sweep_id!r} in {self.location}")
         return row
@@ -119,7 +123,7 @@ class Transactions:
         return self.now() - self.heartbeat_timeout
 
     def _sweep_row(self, conn: Connection, sweep_id: str):
-        row = conn.execute(select(t.sweeps).where(t.sweeps.c.id == sweep_id)).mappings().first()
+        row = conn.execute(_SWEEP, {"sweep": sweep_id}).mappings().first()
         if row is None:
             raise UnknownSweep(f"no sweep {sweep_id!r} in {self.location}")
         return row
