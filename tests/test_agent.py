@@ -219,13 +219,13 @@ def test_a_failed_run_does_not_stop_the_agent(work):
 _wait_for = wait_for
 
 
-def _slow_sweep(name: str, values: list[int], steps: int = 400) -> str:
+def _slow_sweep(name: str, values: list[int], steps: int = 400, gate: str = "") -> str:
     backend = open_backend()
     return backend.create_sweep(spec.validate({
         "name": name, "program": "slow_steps.py", "method": "grid",
         "metric": {"name": "loss", "goal": "minimize"},
         "parameters": {"x": {"values": values}, "steps": {"value": steps},
-                       "delay": {"value": 0.05}}})).id
+                       "delay": {"value": 0.05}, "gate": {"value": gate}}})).id
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "preemption"])
@@ -370,7 +370,8 @@ def test_dry_run_prints_each_agent_process_and_starts_none(work, run_cli):
 
 
 def test_pause_from_a_second_terminal_holds_new_runs(work):
-    sweep_id = _slow_sweep("pause", [1, 2], steps=80)
+    gate = work / "first run may end"  # so the pause surely comes while the first run runs
+    sweep_id = _slow_sweep("pause", [1, 2], steps=20, gate=str(gate))
     runner = subprocess.Popen([str(Path(sys.executable).with_name("sweeper")), "agent", sweep_id],
                               cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -378,6 +379,7 @@ def test_pause_from_a_second_terminal_holds_new_runs(work):
         assert sweeper_process("pause", sweep_id, cwd=work).returncode == 0
         backend = open_backend()
         assert backend.runs(sweep_id)[0].state == "running"  # paused while the first run ran
+        gate.touch()
         said = []
         for line in runner.stdout:  # the agent says once that it waits; no new run meanwhile
             said.append(line)

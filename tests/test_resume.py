@@ -65,20 +65,24 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_no_gap(tiny_model, 
     created = subprocess.run([sweeper, "create", str(path)], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=60)
     sweep_id = created.stdout.strip().splitlines()[-1]
-    first = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id], cwd=tmp_path,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    said = tmp_path / "first_agent.log"  # a file, not a pipe nobody reads until the end
+    with said.open("w") as out:
+        first = subprocess.Popen([sys.executable, "-m", "sweeper.agent", sweep_id],
+                                 cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
     metrics = tmp_path / ".sweeper" / "runs" / sweep_id / "resume-1" / "metrics.jsonl"
 
     def trained_past_a_checkpoint():
+        assert first.poll() is None, f"the agent ended early: {said.read_text()[-3000:]}"
         if not metrics.exists():
             return False
         steps = [json.loads(line)["data"].get("train/global_step", 0)
                  for line in metrics.read_text().splitlines() if line.endswith("}")]
         return steps and max(steps) >= 45  # checkpoints at 20 and 40 are written
 
-    _wait_for(trained_past_a_checkpoint, what="training past step 45")
+    # Generous: the agent imports torch and loads the model first, on a loaded machine.
+    _wait_for(trained_past_a_checkpoint, timeout=300, what="training past step 45")
     first.send_signal(sig)
-    first.communicate(timeout=120)
+    first.wait(timeout=120)
     backend = open_backend(env["SWEEPER_STORAGE"])
     sweep = backend.find_sweep(sweep_id)
     (run,) = backend.runs(sweep.id)
