@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import BadInput
+from ._heap import keep_freed_memory
 from ._threads import one_thread
 
 try:
@@ -92,7 +93,9 @@ def _take_free(handles: list[int]) -> int | None:
 
 @contextlib.contextmanager
 def one_fit(torch_too: bool = False) -> Iterator[None]:
-    """A model fit: in one of the machine's slots, on one thread (``_threads``)."""
+    """A model fit: in one of the machine's slots, on one thread (``_threads``), in memory
+    that the process's last fit freed (``_heap``)."""
+    keep_freed_memory()
     with fit_slot(), one_thread(torch_too=torch_too):
         yield
 
