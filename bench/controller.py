@@ -6,7 +6,8 @@ split into the engine's own compute (the controller called on the same runs in-p
 overhead (database and bookkeeping). Then the allocation rate of 16 agent processes pulling from
 one sweep at once, and for the model-based methods, 16 agents asking at once at 300 recorded
 runs (three tries, medians; auto is then tpe; gp's agents share one fit, a batch of points, and
-``gp-each`` is gp with every agent fitting its own, side by side): each agent's wait (p50/p95), the part of it spent
+``gp-each`` is gp with every agent fitting its own, side by side; ``gp-warm`` gp asked by agents
+that fitted 16 runs before, as long-lived agents have): each agent's wait (p50/p95), the part of it spent
 in the locked hand-out (which must not queue behind other agents' fits), against the time of
 one suggestion alone (an agent's first, and its next in a sweep of 16 agents: gp's fit then
 starts from its last kernel, fitted 16 runs before) and of one agent's whole hand-out with nobody
@@ -124,7 +125,8 @@ def _agent(storage: str, sweep_id: str, start_at: float, out) -> None:
     out.put((n, time.time()))
 
 
-def _asker(storage: str, sweep_id: str, start, out, done, shared: bool = True) -> None:
+def _asker(storage: str, sweep_id: str, start, out, done, shared: bool = True,
+           warm: bool = False) -> None:
     if not shared:  # as before shared fits: every agent fits its own suggestion
         _backend_module.controller.makes_batches = lambda *args: False
     backend = LocalBackend(storage)
@@ -141,8 +143,15 @@ def _asker(storage: str, sweep_id: str, start, out, done, shared: bool = True) -
 
     backend._fit_unlocked = timed_fit
     # The engine's imports and first fit (gp loads torch on its first fit), before the start.
-    warm = backend._read(lambda conn: backend._controller_runs(conn, sweep_id))[:10]
-    controller.suggest(backend.sweep(sweep_id).config, warm)
+    # ``warm``: as a long-lived agent, whose last fit was 16 runs before (its kernel carries over
+    # in its memory, and its process keeps the memory that fit freed).
+    seen = backend._read(lambda conn: backend._controller_runs(conn, sweep_id))
+    config = backend.sweep(sweep_id).config
+    if warm:
+        controller.suggest_batch(config, seen[:-16], 16, f"{sweep_id}/{agent}",
+                                 backend._fit_memory.setdefault((sweep_id, agent), {}))
+    else:
+        controller.suggest(config, seen[:10])
     start.wait(timeout=600)  # every asker has imported and warmed up
     began = time.perf_counter()
     got = backend.next_run(sweep_id, agent)
@@ -153,12 +162,12 @@ def _asker(storage: str, sweep_id: str, start, out, done, shared: bool = True) -
     done.wait(timeout=600)
 
 
-def _ask_at_once(storage: str, sweep_id: str, agents: int, shared: bool = True
-                 ) -> list[tuple[float, float, bool]]:
+def _ask_at_once(storage: str, sweep_id: str, agents: int, shared: bool = True,
+                 warm: bool = False) -> list[tuple[float, float, bool]]:
     """``agents`` processes ask for a run at the same instant: each one's (wait, fit, served)."""
     ctx = multiprocessing.get_context("spawn")
     out, start, done = ctx.Queue(), ctx.Barrier(agents), ctx.Event()
-    procs = [ctx.Process(target=_asker, args=(storage, sweep_id, start, out, done, shared))
+    procs = [ctx.Process(target=_asker, args=(storage, sweep_id, start, out, done, shared, warm))
              for _ in range(agents)]
     for p in procs:
         p.start()
@@ -172,9 +181,10 @@ def _ask_at_once(storage: str, sweep_id: str, agents: int, shared: bool = True
 def simultaneous_asks(storage: str, name: str, agents: int = 16, recorded: int = 300) -> dict:
     """``agents`` processes ask for a run at the same instant, ``recorded`` runs already in.
     ``name``: a method, or ``gp-each`` for gp with every agent fitting its own suggestion (no
-    shared fit), side by side with gp's shared fits."""
+    shared fit), side by side with gp's shared fits, or ``gp-warm``: gp's shared fits asked by
+    agents that fitted 16 runs before, as long-lived agents have."""
     method, _, variant = name.partition("-")
-    shared = variant != "each"
+    shared, warm = variant != "each", variant == "warm"
     backend = LocalBackend(storage)
     sweep = backend.create_sweep(sweep_config(method), name=f"bench-ask-{uuid.uuid4().hex[:6]}")
     seed_runs(backend, sweep.id, method, recorded)
@@ -194,8 +204,8 @@ def simultaneous_asks(storage: str, name: str, agents: int = 16, recorded: int =
         warm.append(time.perf_counter() - start)
     # One agent alone first: its whole hand-out (records read, fit, locked write) with nobody
     # else asking, the time an agent would wait if it never queued behind another's.
-    lone = _ask_at_once(storage, sweep.id, 1, shared)[0][0]
-    results = _ask_at_once(storage, sweep.id, agents, shared)
+    lone = _ask_at_once(storage, sweep.id, 1, shared, warm)[0][0]
+    results = _ask_at_once(storage, sweep.id, agents, shared, warm)
     waits = sorted(w for w, _, _ in results)
     locked = sorted(w - f for w, f, _ in results)
 
