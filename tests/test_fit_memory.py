@@ -1,13 +1,14 @@
 """An agent's next gp fit reuses the memory its last fit freed instead of faulting it in again.
 
-Each case runs in a fresh process (malloc's settings are the process's): three real gp fits
-at 300 runs, and the minor page faults of the later two, counted by the kernel.
+Each case runs in a fresh process (malloc's settings are the process's): six real gp fits
+at 300 runs, and the minor page faults of the later five, counted by the kernel.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -31,7 +32,7 @@ for i in range(300):
                                                    "y": rng.uniform(0, 15)},
                               state="finished", metric_history=[loss], metric_summary=loss))
 faults = []
-for k in range(3):
+for k in range(6):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     controller.suggest(config, runs, seed_key=str(k))
     faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
@@ -54,8 +55,11 @@ AS_GLIBC_DOES = "from sweeper.controller import _heap\n_heap._set_thresholds = l
 def test_the_next_fit_reuses_the_memory_the_last_one_freed():
     kept, given_back = _fits(), _fits(AS_GLIBC_DOES)
     assert kept["kept"] and not given_back["kept"]
-    # Measured: 26 to 28 faults in the third fit, against 3,600 to 14,000.
-    assert kept["faults"][2] < 500 and given_back["faults"][2] > 2_000, (kept, given_back)
+    # Measured over 8 pairs, the median of the later five fits: 15 to 1,056 faults, against
+    # 6,349 to 13,821 (a fit that needs more than any before it still faults the difference).
+    kept_faults = statistics.median(kept["faults"][1:])
+    given_back_faults = statistics.median(given_back["faults"][1:])
+    assert kept_faults < 2_500 < given_back_faults, (kept, given_back)
 
 
 def test_a_users_own_glibc_setting_is_left_alone():

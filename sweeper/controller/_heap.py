@@ -5,8 +5,9 @@ it back to the kernel as soon as it is free (its top-of-heap trim, and mmap for 
 blocks), so each fit of an agent faults the same pages in again: 10,000 to 18,000 minor page
 faults a fit, 0.02 to 0.045 s of its 0.22 to 0.32 s spent in the kernel (2 cores, a training
 process taking and giving back 3 GB between fits). With the freed memory kept (a trim threshold
-of TRIM_BYTES and a fixed mmap threshold), an agent's later fits fault 10 to 25 times, spend at
-most 0.007 s in the kernel, and take 0.20 to 0.26 s (median 0.24 s against 0.26 s); the agent
+of TRIM_BYTES and a fixed mmap threshold), an agent's later fits fault 10 to 25 times (one that
+needs more memory than any before it faults in the difference), spend at most 0.007 s in the
+kernel, and take 0.20 to 0.26 s (median 0.24 s against 0.26 s); the agent
 process's peak memory grew by 10 MB (385 against 376 MB). Where fresh pages cost more to map (a
 virtual machine that hands freed memory back to its host), a fit's faults cost more: the first
 fit of 16 agent processes on the benchmark's machine spent 0.25 s of its 0.5 s in the kernel.
