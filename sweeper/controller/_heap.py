@@ -4,7 +4,7 @@ A gp fit at 300 runs allocates and frees some 50 MB of short-lived arrays. glibc
 it back to the kernel as soon as it is free (its top-of-heap trim, and mmap for the larger
 blocks), so each fit of an agent faults the same pages in again: 10,000 to 18,000 minor page
 faults a fit, 0.02 to 0.045 s of its 0.22 to 0.32 s spent in the kernel (2 cores, a training
-process taking and giving back 3 GB between fits). With the freed memory kept (a trim threshold
+process taking and giving back 3 GB between fits; ``bench/fit_memory.py``). With the freed memory kept (a trim threshold
 of TRIM_BYTES and a fixed mmap threshold), an agent's later fits fault 10 to 25 times (one that
 needs more memory than any before it faults in the difference), spend at most 0.007 s in the
 kernel, and take 0.20 to 0.26 s (median 0.24 s against 0.26 s); the agent
